@@ -1,0 +1,18 @@
+/**
+ * How components talk: the API, the conductor/scheduler and each compute host
+ * are endpoints on a bus. In-process now; AMQP (oslo.messaging style topics)
+ * when hosts move to other processes. Messages are JSON-serialisable.
+ */
+export type Handler = (method: string, args: Record<string, unknown>) => Promise<unknown>;
+
+export interface Bus {
+  /** Subscribes `handler` to `topic` (e.g. `compute.compute1`, `conductor`). */
+  serve(topic: string, handler: Handler): void;
+  /** Request/response: resolves with the handler's result, rejects with its error. */
+  call(topic: string, method: string, args: Record<string, unknown>): Promise<unknown>;
+  /** Fire and forget: returns once the message is queued. */
+  cast(topic: string, method: string, args: Record<string, unknown>): void;
+  /** Resolves when every cast queued so far (and any they caused) has been handled. */
+  drain(): Promise<void>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,18 @@
+import type { Logger } from 'pino';
+import type { Config } from '../config/index.js';
+import type { Db } from '../db/index.js';
+import type { Clock } from '../lib/clock.js';
+import type { Authorizer } from '../policy/types.js';
+import type { ImageCatalog } from '../image/types.js';
+import type { Bus } from '../bus/types.js';
+
+/** What every compute API handler may use. */
+export interface ComputeDeps {
+  db: Db;
+  config: Config;
+  clock: Clock;
+  log: Logger;
+  policy: Authorizer;
+  images: ImageCatalog;
+  bus: Bus;
+}

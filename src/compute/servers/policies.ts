@@ -1,0 +1,3 @@
+import type { PolicyDefault } from '../../policy/types.js';
+
+export const serverPolicies: PolicyDefault[] = [];

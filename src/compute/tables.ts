@@ -1,0 +1,116 @@
+import type { Generated } from 'kysely';
+
+/** A server. Times are ISO-8601 strings in UTC with microseconds (`2026-11-22T14:50:46.948446`). */
+export interface InstanceRow {
+  id: Generated<number>;
+  uuid: string;
+  project_id: string;
+  user_id: string;
+  display_name: string;
+  display_description: string | null;
+  hostname: string;
+  image_ref: string;
+  /** Snapshot of the flavor at boot (JSON of FlavorSnapshot). */
+  flavor: string;
+  vm_state: string;
+  task_state: string | null;
+  power_state: number;
+  host: string | null;
+  node: string | null;
+  availability_zone: string | null;
+  /** The zone the user asked for (pinned), or null. */
+  requested_az: string | null;
+  launched_at: string | null;
+  terminated_at: string | null;
+  created_at: string;
+  updated_at: string;
+  deleted_at: string | null;
+  /** 0 = live; the instance's own id once deleted (Nova's soft-delete convention). */
+  deleted: number;
+  key_name: string | null;
+  key_data: string | null;
+  user_data: string | null;
+  config_drive: string;
+  access_ip_v4: string | null;
+  access_ip_v6: string | null;
+  disk_config: string;
+  progress: number;
+  reservation_id: string;
+  launch_index: number;
+  root_device_name: string | null;
+  kernel_id: string;
+  ramdisk_id: string;
+  locked: number;
+  locked_by: string | null;
+  locked_reason: string | null;
+  /** JSON list of security group names. */
+  security_groups: string;
+  /** JSON object of scheduler hints as given. */
+  scheduler_hints: string;
+  /** JSON list of block device mappings as validated. */
+  block_device_mapping: string;
+  /** JSON of the requested networks ("auto", "none" or a list). */
+  requested_networks: string;
+}
+
+export interface InstanceMetadataRow {
+  instance_uuid: string;
+  key: string;
+  value: string;
+}
+
+export interface InstanceTagRow {
+  instance_uuid: string;
+  tag: string;
+}
+
+export interface InstanceFaultRow {
+  id: Generated<number>;
+  instance_uuid: string;
+  code: number;
+  message: string;
+  details: string;
+  created_at: string;
+}
+
+/** A network of the built-in network model. */
+export interface NetworkRow {
+  id: string;
+  name: string;
+  project_id: string | null;
+  shared: number;
+  cidr: string;
+  cidr_v6: string | null;
+  created_at: string;
+}
+
+/** A port: one server interface with its fixed addresses. */
+export interface PortRow {
+  id: string;
+  network_id: string;
+  project_id: string;
+  instance_uuid: string | null;
+  mac_address: string;
+  fixed_ip_v4: string | null;
+  fixed_ip_v6: string | null;
+  tag: string | null;
+  created_at: string;
+}
+
+export interface SecurityGroupRow {
+  id: string;
+  project_id: string;
+  name: string;
+  description: string;
+  created_at: string;
+}
+
+export interface InstanceTables {
+  instances: InstanceRow;
+  instance_metadata: InstanceMetadataRow;
+  instance_tags: InstanceTagRow;
+  instance_faults: InstanceFaultRow;
+  networks: NetworkRow;
+  ports: PortRow;
+  security_groups: SecurityGroupRow;
+}

@@ -1,0 +1,17 @@
+import type { Migration } from 'kysely';
+import { m0001Identity } from './0001_identity.js';
+import { m0002Images } from './0002_images.js';
+import { m0003ComputeResources } from './0003_compute_resources.js';
+import { m0004Instances } from './0004_instances.js';
+
+/**
+ * Numbered, dialect-neutral migrations (schema builder only; no raw SQL that
+ * SQLite and PostgreSQL disagree on). Never edit a migration that has shipped:
+ * add the next number.
+ */
+export const migrations: Record<string, Migration> = {
+  '0001_identity': m0001Identity,
+  '0002_images': m0002Images,
+  '0003_compute_resources': m0003ComputeResources,
+  '0004_instances': m0004Instances,
+};

@@ -1,0 +1,7 @@
+import { basePolicies } from './base.js';
+import { resourcePolicies } from '../compute/resources/policies.js';
+import { serverPolicies } from '../compute/servers/policies.js';
+import type { PolicyDefault } from './types.js';
+
+/** Every rule declared in code, base rules first. */
+export const allPolicyDefaults: PolicyDefault[] = [...basePolicies, ...resourcePolicies, ...serverPolicies];
