@@ -10,6 +10,8 @@ import { loadPolicyOverrides } from './policy/file.js';
 import { allPolicyDefaults } from './policy/defaults.js';
 import { createImageService, type ImageService } from './image/index.js';
 import { InProcessBus } from './bus/in-process.js';
+import type { Bus } from './bus/types.js';
+import { NetworkModel } from './network/model.js';
 import { boundsFor } from './api/microversion.js';
 import { COMPUTE_BODY_LIMIT, computeEdge, newRequestId, rewriteLegacyComputeUrl } from './api/compute.js';
 import { computeRoutes } from './api/routes.js';
@@ -36,6 +38,7 @@ export interface Cloud {
   images: ImageService;
   policy: Authorizer;
   compute: ComputeServices;
+  bus: Bus;
   close(): Promise<void>;
 }
 
@@ -49,8 +52,10 @@ export async function buildCloud(opts: CloudOptions): Promise<Cloud> {
   const identity = await createIdentity({ db, config, clock, log });
   const images = await createImageService({ db, config, clock, log, tokens: identity.tokens, policy });
   const bus = new InProcessBus(log);
-  const deps: ComputeDeps = { db, config, clock, log, policy, images: images.catalog, bus };
-  const compute = await startComputeServices(deps);
+  const network = new NetworkModel(db, clock);
+  await network.init();
+  const deps: ComputeDeps = { db, config, clock, log, policy, images: images.catalog, bus, network };
+  const compute = await startComputeServices(deps, network);
 
   const app = Fastify({
     loggerInstance: log as FastifyBaseLogger,
@@ -108,6 +113,7 @@ export async function buildCloud(opts: CloudOptions): Promise<Cloud> {
     images,
     policy,
     compute,
+    bus,
     async close() {
       await app.close();
       await compute.stop();

@@ -5,6 +5,7 @@ import type { Clock } from '../lib/clock.js';
 import type { Authorizer } from '../policy/types.js';
 import type { ImageCatalog } from '../image/types.js';
 import type { Bus } from '../bus/types.js';
+import type { NetworkModel } from '../network/model.js';
 
 /** What every compute API handler may use. */
 export interface ComputeDeps {
@@ -15,4 +16,5 @@ export interface ComputeDeps {
   policy: Authorizer;
   images: ImageCatalog;
   bus: Bus;
+  network: NetworkModel;
 }

@@ -1,9 +1,57 @@
+import { ComputeAgent } from '../agent/manager.js';
+import type { NetworkModel } from '../network/model.js';
+import { FakeDriver } from '../virt/fake/driver.js';
+import { CONDUCTOR_TOPIC, Conductor, computeTopic } from './conductor.js';
 import type { ComputeDeps } from './deps.js';
+import { initResources } from './resources/seed.js';
 
 export interface ComputeServices {
+  conductor: Conductor;
+  network: NetworkModel;
+  agents: Map<string, ComputeAgent>;
+  /** The simulated hypervisor of each host (fault injection goes through these). */
+  drivers: Map<string, FakeDriver>;
   stop(): Promise<void>;
 }
 
-export function startComputeServices(_deps: ComputeDeps): Promise<ComputeServices> {
-  return Promise.resolve({ stop: () => Promise.resolve() });
+/**
+ * Starts the control plane behind the API: the network model, the conductor
+ * (with the scheduler) and one compute service per configured host, each
+ * serving its topic on the bus. Restart recovery runs here.
+ */
+export async function startComputeServices(deps: ComputeDeps, network: NetworkModel): Promise<ComputeServices> {
+  const { config, clock, bus, db, log } = deps;
+  await initResources(deps);
+  const conductor = new Conductor(deps);
+  bus.serve(CONDUCTOR_TOPIC, conductor.handle);
+  const agents = new Map<string, ComputeAgent>();
+  const drivers = new Map<string, FakeDriver>();
+  const stepMs = config.compute.timing === 'instant' ? 0 : config.compute.step_ms;
+  for (const h of config.compute.hosts) {
+    const driver = new FakeDriver({
+      clock,
+      stepMs,
+      resources: {
+        vcpus: h.vcpus,
+        memoryMb: h.memory_mb,
+        diskGb: h.disk_gb,
+        hypervisorType: 'fake',
+        hypervisorVersion: 1000,
+        cpuInfo: { arch: 'x86_64', model: 'Nehalem', vendor: 'Intel', features: [] },
+      },
+    });
+    const agent = new ComputeAgent({ host: h.name, db, clock, log: log.child({ host: h.name }), network, driver });
+    await agent.init();
+    bus.serve(computeTopic(h.name), agent.handle);
+    agents.set(h.name, agent);
+    drivers.set(h.name, driver);
+  }
+  await conductor.recover();
+  return {
+    conductor,
+    network,
+    agents,
+    drivers,
+    stop: () => bus.drain(),
+  };
 }

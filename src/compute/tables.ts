@@ -12,6 +12,13 @@ export interface InstanceRow {
   image_ref: string;
   /** Snapshot of the flavor at boot (JSON of FlavorSnapshot). */
   flavor: string;
+  /** The flavor's API id, for the `flavor` filter. */
+  flavor_id: string;
+  /** Resources the server holds, copied from the flavor for cheap accounting. */
+  vcpus: number;
+  memory_mb: number;
+  root_gb: number;
+  ephemeral_gb: number;
   vm_state: string;
   task_state: string | null;
   power_state: number;

@@ -14,6 +14,28 @@ class StaticProvider implements MigrationProvider {
 }
 
 /**
+ * `value REGEXP pattern` as MySQL and PostgreSQL (`~*`) offer it: a search,
+ * case-insensitive. Nova's regex filters (name, ip, ...) rely on it.
+ */
+function registerRegexp(sqlite: SQLite.Database): void {
+  const cache = new Map<string, RegExp | null>();
+  sqlite.function('regexp', { deterministic: true }, (pattern: unknown, value: unknown) => {
+    if (typeof pattern !== 'string' || value === null || value === undefined) return 0;
+    let re = cache.get(pattern);
+    if (re === undefined) {
+      try {
+        re = new RegExp(pattern, 'i');
+      } catch {
+        re = null;
+      }
+      if (cache.size > 1000) cache.clear();
+      cache.set(pattern, re);
+    }
+    return re !== null && re.test(String(value)) ? 1 : 0;
+  });
+}
+
+/**
  * Opens the embedded database (a file path, or ':memory:' for tests) and runs
  * every pending numbered migration. Queries go through Kysely so that the
  * PostgreSQL dialect can be added without rewriting them.
@@ -24,6 +46,7 @@ export async function openDatabase(path: string): Promise<Db> {
   sqlite.pragma('journal_mode = WAL');
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('foreign_keys = ON');
+  registerRegexp(sqlite);
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
   const migrator = new Migrator({ db, provider: new StaticProvider() });
   const { error, results } = await migrator.migrateToLatest();

@@ -1,10 +1,18 @@
 import { errors } from '../errors.js';
+import { Enforcer } from './engine.js';
 import type { Authorizer, PolicyDefault } from './types.js';
 
-/** PLACEHOLDER until the oslo.policy engine lands: admin or same project. */
-export function createPolicy(_defaults: PolicyDefault[], _overrides: Record<string, string> = {}): Authorizer {
-  const allowed = (_rule: string, target: Record<string, unknown>, creds: Record<string, unknown>) =>
-    creds.is_admin === true || target.project_id === undefined || target.project_id === creds.project_id;
+export { Enforcer } from './engine.js';
+
+/**
+ * The oslo.policy enforcer for Nova's rules: each check string compiled once,
+ * operator overrides (policy.yaml) replacing the defaults of the same name.
+ * Unknown rule names deny.
+ */
+export function createPolicy(defaults: PolicyDefault[], overrides: Record<string, string> = {}): Authorizer {
+  const enforcer = new Enforcer(defaults, overrides);
+  const allowed = (rule: string, target: Record<string, unknown>, creds: Record<string, unknown>): boolean =>
+    enforcer.enforce(rule, target, creds);
   return {
     allowed,
     authorize(rule, target, creds) {

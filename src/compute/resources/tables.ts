@@ -16,7 +16,6 @@ export interface FlavorRow {
   description: string | null;
   created_at: string;
   updated_at: string | null;
-  deleted: number;
 }
 
 export interface FlavorExtraSpecRow {

@@ -1,3 +1,85 @@
+import { ADMIN, PROJECT_MEMBER_OR_ADMIN, PROJECT_READER_OR_ADMIN } from '../../policy/base.js';
 import type { PolicyDefault } from '../../policy/types.js';
 
-export const serverPolicies: PolicyDefault[] = [];
+const p = (name: string, check: string, description: string, method: string, path: string): PolicyDefault => ({
+  name,
+  check,
+  description,
+  operations: [{ method, path }],
+});
+
+/** Server names, written once. */
+export const SP = {
+  index: 'os_compute_api:servers:index',
+  detail: 'os_compute_api:servers:detail',
+  indexAllTenants: 'os_compute_api:servers:index:get_all_tenants',
+  detailAllTenants: 'os_compute_api:servers:detail:get_all_tenants',
+  allowAllFilters: 'os_compute_api:servers:allow_all_filters',
+  show: 'os_compute_api:servers:show',
+  showHostStatus: 'os_compute_api:servers:show:host_status',
+  showHostStatusUnknownOnly: 'os_compute_api:servers:show:host_status:unknown-only',
+  showFlavorExtraSpecs: 'os_compute_api:servers:show:flavor-extra-specs',
+  create: 'os_compute_api:servers:create',
+  createForcedHost: 'os_compute_api:servers:create:forced_host',
+  createRequestedDestination: 'os_compute_api:servers:create:requested_destination',
+  createAttachVolume: 'os_compute_api:servers:create:attach_volume',
+  createAttachNetwork: 'os_compute_api:servers:create:attach_network',
+  createTrustedCerts: 'os_compute_api:servers:create:trusted_certs',
+  createZeroDiskFlavor: 'os_compute_api:servers:create:zero_disk_flavor',
+  update: 'os_compute_api:servers:update',
+  delete: 'os_compute_api:servers:delete',
+  extendedAttributes: 'os_compute_api:os-extended-server-attributes',
+  metaIndex: 'os_compute_api:server-metadata:index',
+  metaShow: 'os_compute_api:server-metadata:show',
+  metaCreate: 'os_compute_api:server-metadata:create',
+  metaUpdateAll: 'os_compute_api:server-metadata:update_all',
+  metaUpdate: 'os_compute_api:server-metadata:update',
+  metaDelete: 'os_compute_api:server-metadata:delete',
+  tagsIndex: 'os_compute_api:os-server-tags:index',
+  tagsShow: 'os_compute_api:os-server-tags:show',
+  tagsUpdate: 'os_compute_api:os-server-tags:update',
+  tagsUpdateAll: 'os_compute_api:os-server-tags:update_all',
+  tagsDelete: 'os_compute_api:os-server-tags:delete',
+  tagsDeleteAll: 'os_compute_api:os-server-tags:delete_all',
+  ipsIndex: 'os_compute_api:ips:index',
+  ipsShow: 'os_compute_api:ips:show',
+} as const;
+
+const S = '/servers';
+const SI = '/servers/{server_id}';
+
+export const serverPolicies: PolicyDefault[] = [
+  p(SP.index, PROJECT_READER_OR_ADMIN, 'List all servers', 'GET', S),
+  p(SP.detail, PROJECT_READER_OR_ADMIN, 'List all servers with detailed information', 'GET', `${S}/detail`),
+  p(SP.indexAllTenants, ADMIN, 'List all servers for all projects', 'GET', S),
+  p(SP.detailAllTenants, ADMIN, 'List all servers with details for all projects', 'GET', `${S}/detail`),
+  p(SP.allowAllFilters, ADMIN, 'Allow all filters when listing servers', 'GET', S),
+  p(SP.show, PROJECT_READER_OR_ADMIN, 'Show a server', 'GET', SI),
+  p(SP.showHostStatus, ADMIN, 'Show a server with host status information', 'GET', SI),
+  p(SP.showHostStatusUnknownOnly, ADMIN, 'Show a server with host status information, only when it is UNKNOWN', 'GET', SI),
+  p(SP.showFlavorExtraSpecs, PROJECT_READER_OR_ADMIN, 'Starting with microversion 2.47, the flavor and its extra specs are embedded', 'GET', SI),
+  p(SP.create, PROJECT_MEMBER_OR_ADMIN, 'Create a server', 'POST', S),
+  p(SP.createForcedHost, ADMIN, 'Create a server on the specified host and/or node', 'POST', S),
+  p(SP.createRequestedDestination, ADMIN, 'Create a server on the requested compute service host and/or hypervisor_hostname', 'POST', S),
+  p(SP.createAttachVolume, PROJECT_MEMBER_OR_ADMIN, 'Create a server with the requested volume attached to it', 'POST', S),
+  p(SP.createAttachNetwork, PROJECT_MEMBER_OR_ADMIN, 'Create a server with the requested network attached to it', 'POST', S),
+  p(SP.createTrustedCerts, PROJECT_MEMBER_OR_ADMIN, 'Create a server with trusted image certificate IDs', 'POST', S),
+  p(SP.createZeroDiskFlavor, ADMIN, 'Create a server from a zero disk flavor (image-backed)', 'POST', S),
+  p(SP.update, PROJECT_MEMBER_OR_ADMIN, 'Update a server', 'PUT', SI),
+  p(SP.delete, PROJECT_MEMBER_OR_ADMIN, 'Delete a server', 'DELETE', SI),
+  p(SP.extendedAttributes, ADMIN, 'Return extended attributes for server', 'GET', SI),
+  p(SP.metaIndex, PROJECT_READER_OR_ADMIN, 'List all metadata of a server', 'GET', `${SI}/metadata`),
+  p(SP.metaShow, PROJECT_READER_OR_ADMIN, 'Show metadata for a server', 'GET', `${SI}/metadata/{key}`),
+  p(SP.metaCreate, PROJECT_MEMBER_OR_ADMIN, 'Create metadata for a server', 'POST', `${SI}/metadata`),
+  p(SP.metaUpdateAll, PROJECT_MEMBER_OR_ADMIN, 'Replace metadata for a server', 'PUT', `${SI}/metadata`),
+  p(SP.metaUpdate, PROJECT_MEMBER_OR_ADMIN, 'Update metadata from a server', 'PUT', `${SI}/metadata/{key}`),
+  p(SP.metaDelete, PROJECT_MEMBER_OR_ADMIN, 'Delete metadata from a server', 'DELETE', `${SI}/metadata/{key}`),
+  p(SP.tagsIndex, PROJECT_READER_OR_ADMIN, 'List all tags for given server', 'GET', `${SI}/tags`),
+  p(SP.tagsShow, PROJECT_READER_OR_ADMIN, 'Check tag existence on the server', 'GET', `${SI}/tags/{tag}`),
+  p(SP.tagsUpdate, PROJECT_MEMBER_OR_ADMIN, 'Add a single tag to the server', 'PUT', `${SI}/tags/{tag}`),
+  p(SP.tagsUpdateAll, PROJECT_MEMBER_OR_ADMIN, 'Replace all tags on specified server with the new set', 'PUT', `${SI}/tags`),
+  p(SP.tagsDelete, PROJECT_MEMBER_OR_ADMIN, 'Delete a single tag from the specified server', 'DELETE', `${SI}/tags/{tag}`),
+  p(SP.tagsDeleteAll, PROJECT_MEMBER_OR_ADMIN, 'Delete all the server tags', 'DELETE', `${SI}/tags`),
+  p(SP.ipsIndex, PROJECT_READER_OR_ADMIN, 'List IP addresses that are assigned to a server', 'GET', `${SI}/ips`),
+  p(SP.ipsShow, PROJECT_READER_OR_ADMIN, 'List IP addresses for a given network', 'GET', `${SI}/ips/{network_label}`),
+];

@@ -19,7 +19,6 @@ export const m0003ComputeResources: Migration = {
       .addColumn('description', 'text')
       .addColumn('created_at', 'varchar(32)', (c) => c.notNull())
       .addColumn('updated_at', 'varchar(32)')
-      .addColumn('deleted', 'integer', (c) => c.notNull().defaultTo(0))
       .execute();
     await db.schema
       .createTable('flavor_extra_specs')

@@ -1,0 +1,201 @@
+import type { Logger } from 'pino';
+import type { Clock } from '../lib/clock.js';
+import type { Db } from '../db/index.js';
+import { isoMicro } from '../lib/time.js';
+import { casUpdate, findInstance, flavorOf, instanceName, recordFault, type Instance } from '../compute/servers/repo.js';
+import { PowerState, TaskState, VmState } from '../compute/states.js';
+import type { NetworkModel, NicRequest } from '../network/model.js';
+import type { GuestSpec, VirtDriver } from '../virt/driver.js';
+
+export interface AgentDeps {
+  host: string;
+  db: Db;
+  clock: Clock;
+  log: Logger;
+  network: NetworkModel;
+  driver: VirtDriver;
+}
+
+/**
+ * One compute host's service (Nova's compute manager, split per action
+ * group): it acts on its servers only through its virt driver and records
+ * every outcome in the database, reverting task_state on failure.
+ */
+export class ComputeAgent {
+  constructor(private readonly deps: AgentDeps) {}
+
+  handle = async (method: string, args: Record<string, unknown>): Promise<unknown> => {
+    const uuid = String(args.uuid);
+    switch (method) {
+      case 'build_and_run_instance':
+        await this.buildAndRun(uuid, (args.adminPass as string | null) ?? null);
+        return null;
+      case 'terminate_instance':
+        await this.terminate(uuid);
+        return null;
+      case 'soft_delete_instance':
+        await this.softDelete(uuid);
+        return null;
+      default:
+        throw new Error(`compute ${this.deps.host}: unknown method ${method}`);
+    }
+  };
+
+  private now(): string {
+    return isoMicro(this.deps.clock.now());
+  }
+
+  private async mine(uuid: string): Promise<Instance | undefined> {
+    const inst = await findInstance(this.deps.db, uuid, { projectId: null });
+    return inst && inst.host === this.deps.host ? inst : undefined;
+  }
+
+  async buildAndRun(uuid: string, adminPass: string | null): Promise<void> {
+    const { db, network, driver } = this.deps;
+    const inst = await this.mine(uuid);
+    if (!inst || inst.vm_state !== VmState.BUILDING) return;
+    if (!(await casUpdate(db, uuid, [TaskState.SCHEDULING], { task_state: TaskState.NETWORKING, updated_at: this.now() }))) return;
+    try {
+      const requested = JSON.parse(inst.requested_networks) as NicRequest[];
+      const ports = await network.allocate(uuid, inst.project_id, requested);
+      if (!(await casUpdate(db, uuid, [TaskState.NETWORKING], { task_state: TaskState.SPAWNING, updated_at: this.now() }))) {
+        await network.deallocate(uuid);
+        return;
+      }
+      const f = flavorOf(inst);
+      const spec: GuestSpec = {
+        uuid,
+        name: instanceName(inst),
+        vcpus: f.vcpus,
+        memoryMb: f.memory_mb,
+        rootGb: f.root_gb,
+        ephemeralGb: f.ephemeral_gb,
+        swapMb: f.swap,
+        imageRef: inst.image_ref,
+        userData: inst.user_data,
+        keyData: inst.key_data,
+        adminPass,
+        nics: ports.map((p) => ({ portId: p.id, mac: p.mac_address, ips: [p.fixed_ip_v4, p.fixed_ip_v6].filter((x): x is string => x !== null) })),
+      };
+      await driver.spawn(spec, async (percent) => {
+        if (percent < 100) await casUpdate(db, uuid, [TaskState.SPAWNING], { progress: percent, updated_at: this.now() });
+      });
+      const now = this.now();
+      const done = await casUpdate(db, uuid, [TaskState.SPAWNING], {
+        vm_state: VmState.ACTIVE,
+        task_state: null,
+        power_state: PowerState.RUNNING,
+        progress: 0,
+        launched_at: now,
+        updated_at: now,
+      });
+      if (!done) {
+        // Deleted while spawning: the delete already ran here; remove what the spawn left.
+        await driver.destroy(uuid);
+        if (!(await findInstance(db, uuid, { projectId: null }))) await network.deallocate(uuid);
+      }
+    } catch (err) {
+      await this.failBuild(uuid, err);
+    }
+  }
+
+  private async failBuild(uuid: string, err: unknown): Promise<void> {
+    const { db, network, driver, log } = this.deps;
+    log.warn({ err, uuid, host: this.deps.host }, 'build failed');
+    await driver.destroy(uuid).catch(() => undefined);
+    await network.deallocate(uuid);
+    const now = this.now();
+    const updated = await casUpdate(db, uuid, [TaskState.SCHEDULING, TaskState.NETWORKING, TaskState.SPAWNING], {
+      vm_state: VmState.ERROR,
+      task_state: null,
+      power_state: PowerState.NOSTATE,
+      host: null,
+      node: null,
+      progress: 0,
+      updated_at: now,
+    });
+    if (updated) {
+      const message = err instanceof Error ? err.message : String(err);
+      await recordFault(db, uuid, {
+        code: 500,
+        message: `Build of instance ${uuid} aborted: ${message}`.slice(0, 255),
+        details: err instanceof Error ? (err.stack ?? message) : message,
+        created_at: now,
+      });
+    }
+  }
+
+  async terminate(uuid: string): Promise<void> {
+    const { db, network, driver } = this.deps;
+    const inst = await this.mine(uuid);
+    if (!inst) return;
+    await driver.destroy(uuid);
+    await network.deallocate(uuid);
+    await markDeleted(db, inst, this.now());
+  }
+
+  async softDelete(uuid: string): Promise<void> {
+    const { db } = this.deps;
+    const inst = await this.mine(uuid);
+    if (!inst) return;
+    // The guest is powered off but kept so that it can be restored.
+    await casUpdate(db, uuid, [TaskState.SOFT_DELETING], {
+      vm_state: VmState.SOFT_DELETED,
+      task_state: null,
+      power_state: PowerState.SHUTDOWN,
+      deleted_at: this.now(),
+      updated_at: this.now(),
+    });
+  }
+
+  /**
+   * Runs at service start, as Nova's init_host does: finishes deletes that
+   * were under way, puts servers that were being built into ERROR, and
+   * clears any other task_state left by a crash.
+   */
+  async init(): Promise<void> {
+    const { db, driver, log } = this.deps;
+    await driver.init();
+    const rows = await db.selectFrom('instances').selectAll().where('host', '=', this.deps.host).where('deleted', '=', 0).execute();
+    const guests = new Set(await driver.listGuests());
+    for (const inst of rows) {
+      if (inst.task_state === TaskState.DELETING) {
+        await this.terminate(inst.uuid);
+        continue;
+      }
+      if (inst.vm_state === VmState.BUILDING) {
+        await this.failBuild(inst.uuid, new Error('The compute service restarted while the server was being built.'));
+        continue;
+      }
+      if (inst.task_state === TaskState.SOFT_DELETING) {
+        await this.softDelete(inst.uuid);
+        continue;
+      }
+      if (inst.task_state !== null) {
+        log.info({ uuid: inst.uuid, task_state: inst.task_state }, 'clearing task_state left by a restart');
+        await casUpdate(db, inst.uuid, 'any', { task_state: null, updated_at: this.now() });
+      }
+      if (!guests.has(inst.uuid) && driver.adopt) {
+        await driver.adopt(inst.uuid, inst.power_state);
+      }
+    }
+  }
+}
+
+/** Nova's soft-delete convention: the row stays, `deleted` takes the row id. */
+export async function markDeleted(db: Db, inst: Instance, now: string): Promise<void> {
+  await db
+    .updateTable('instances')
+    .set({
+      vm_state: VmState.DELETED,
+      task_state: null,
+      power_state: PowerState.NOSTATE,
+      deleted: inst.id,
+      deleted_at: now,
+      terminated_at: now,
+      updated_at: now,
+    })
+    .where('uuid', '=', inst.uuid)
+    .where('deleted', '=', 0)
+    .execute();
+}

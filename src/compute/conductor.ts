@@ -1,0 +1,109 @@
+import type { ComputeDeps } from './deps.js';
+import { hostStates } from './host-states.js';
+import { casUpdate, findInstance, flavorOf, recordFault, type Instance } from './servers/repo.js';
+import { TaskState, VmState } from './states.js';
+import { isoMicro } from '../lib/time.js';
+import { Mutex } from '../lib/mutex.js';
+import { selectHosts } from '../scheduler/scheduler.js';
+import type { RequestSpec } from '../scheduler/types.js';
+
+export const CONDUCTOR_TOPIC = 'conductor';
+export const computeTopic = (host: string): string => `compute.${host}`;
+
+export interface BuildRequest {
+  uuid: string;
+  adminPass: string | null;
+  requestedHost?: string | null;
+  requestedNode?: string | null;
+}
+
+export function requestSpecFor(i: Instance, extra: Partial<RequestSpec> = {}): RequestSpec {
+  const f = flavorOf(i);
+  return {
+    vcpus: f.vcpus,
+    memoryMb: f.memory_mb,
+    diskGb: f.root_gb + f.ephemeral_gb,
+    availabilityZone: i.requested_az,
+    ignoreHosts: [],
+    requestedHost: null,
+    requestedNode: null,
+    ...extra,
+  };
+}
+
+/**
+ * The conductor: takes new servers from the API, asks the scheduler for a
+ * host and hands each server to its compute host. Placement decisions are
+ * serialised so two builds never claim the same last free capacity.
+ */
+export class Conductor {
+  private readonly placing = new Mutex();
+  /** Hosts whose compute service is disabled (os-services; later issue). */
+  readonly disabledHosts = new Set<string>();
+  constructor(private readonly deps: ComputeDeps) {}
+
+  handle = async (method: string, args: Record<string, unknown>): Promise<unknown> => {
+    switch (method) {
+      case 'build_instances':
+        await this.buildInstances(args.builds as BuildRequest[]);
+        return null;
+      default:
+        throw new Error(`conductor: unknown method ${method}`);
+    }
+  };
+
+  async buildInstances(builds: BuildRequest[]): Promise<void> {
+    for (const b of builds) {
+      await this.placing.run(() => this.place(b));
+    }
+  }
+
+  private async place(b: BuildRequest): Promise<void> {
+    const { db, config, clock, bus } = this.deps;
+    const inst = await findInstance(db, b.uuid, { projectId: null });
+    if (!inst || inst.task_state !== TaskState.SCHEDULING) return;
+    const hosts = await hostStates(db, config, this.disabledHosts);
+    const spec = requestSpecFor(inst, { requestedHost: b.requestedHost ?? null, requestedNode: b.requestedNode ?? null });
+    const chosen = selectHosts(hosts, spec)[0];
+    const now = isoMicro(clock.now());
+    if (!chosen) {
+      const updated = await casUpdate(db, b.uuid, [TaskState.SCHEDULING], {
+        vm_state: VmState.ERROR,
+        task_state: null,
+        updated_at: now,
+      });
+      if (updated) {
+        await recordFault(db, b.uuid, {
+          code: 500,
+          message: 'No valid host was found. There are not enough hosts available.',
+          details: '',
+          created_at: now,
+        });
+      }
+      return;
+    }
+    const claimed = await casUpdate(db, b.uuid, [TaskState.SCHEDULING], {
+      host: chosen.host,
+      node: chosen.node,
+      availability_zone: chosen.availabilityZone,
+      updated_at: now,
+    });
+    if (!claimed) return;
+    bus.cast(computeTopic(chosen.host), 'build_and_run_instance', { uuid: b.uuid, adminPass: b.adminPass });
+  }
+
+  /** After a restart: servers that were waiting for a host are placed again. */
+  async recover(): Promise<void> {
+    const waiting = await this.deps.db
+      .selectFrom('instances')
+      .select('uuid')
+      .where('deleted', '=', 0)
+      .where('task_state', '=', TaskState.SCHEDULING)
+      .where('host', 'is', null)
+      .orderBy('id')
+      .execute();
+    if (waiting.length > 0) {
+      this.deps.bus.cast(CONDUCTOR_TOPIC, 'build_instances', { builds: waiting.map((w) => ({ uuid: w.uuid, adminPass: null })) });
+    }
+  }
+}

@@ -1,0 +1,46 @@
+import { sql } from 'kysely';
+import type { Config } from '../config/index.js';
+import type { Db } from '../db/index.js';
+import type { HostState } from '../scheduler/types.js';
+
+/**
+ * The scheduler's view of every configured compute host: capacity from
+ * configuration, usage summed from the servers placed on it. The servers'
+ * `host` column is the allocation record, so usage is always consistent with
+ * what exists, across restarts and failures.
+ */
+export async function hostStates(db: Db, config: Config, disabled: ReadonlySet<string>): Promise<HostState[]> {
+  const usage = await db
+    .selectFrom('instances')
+    .select([
+      'host',
+      sql<number>`count(*)`.as('n'),
+      sql<number>`sum(vcpus)`.as('vcpus'),
+      sql<number>`sum(memory_mb)`.as('memory_mb'),
+      sql<number>`sum(root_gb + ephemeral_gb)`.as('disk_gb'),
+    ])
+    .where('deleted', '=', 0)
+    .where('host', 'is not', null)
+    .groupBy('host')
+    .execute();
+  const byHost = new Map(usage.map((u) => [u.host, u]));
+  return config.compute.hosts.map((h) => {
+    const u = byHost.get(h.name);
+    return {
+      host: h.name,
+      node: h.name,
+      availabilityZone: h.availability_zone,
+      enabled: !disabled.has(h.name),
+      vcpus: h.vcpus,
+      memoryMb: h.memory_mb,
+      diskGb: h.disk_gb,
+      cpuAllocationRatio: h.cpu_allocation_ratio,
+      ramAllocationRatio: h.ram_allocation_ratio,
+      diskAllocationRatio: h.disk_allocation_ratio,
+      usedVcpus: Number(u?.vcpus ?? 0),
+      usedMemoryMb: Number(u?.memory_mb ?? 0),
+      usedDiskGb: Number(u?.disk_gb ?? 0),
+      instances: Number(u?.n ?? 0),
+    };
+  });
+}

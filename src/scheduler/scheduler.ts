@@ -1,0 +1,37 @@
+import { availabilityZoneFilter } from './filters/availability-zone.js';
+import { computeFilter } from './filters/compute.js';
+import { ignoreHostsFilter } from './filters/ignore-hosts.js';
+import { resourcesFilter } from './filters/resources.js';
+import { cpuWeigher } from './weighers/cpu.js';
+import { ramWeigher } from './weighers/ram.js';
+import type { HostFilter, HostState, HostWeigher, RequestSpec } from './types.js';
+
+export const defaultFilters: HostFilter[] = [computeFilter, ignoreHostsFilter, availabilityZoneFilter, resourcesFilter];
+export const defaultWeighers: HostWeigher[] = [ramWeigher(1.0), cpuWeigher(1.0)];
+
+/**
+ * Picks hosts for a request: filter, then weigh (each weigher's scores
+ * normalised to 0..1 across the candidates, times its multiplier), best first.
+ * Returns the ordered candidates: the first is the choice, the rest are alternates.
+ */
+export function selectHosts(
+  hosts: HostState[],
+  spec: RequestSpec,
+  filters: HostFilter[] = defaultFilters,
+  weighers: HostWeigher[] = defaultWeighers,
+): HostState[] {
+  const passing = hosts.filter((h) => filters.every((f) => f.passes(h, spec)));
+  if (passing.length <= 1) return passing;
+  const totals = new Map<HostState, number>(passing.map((h) => [h, 0]));
+  for (const w of weighers) {
+    const raw = passing.map((h) => w.weigh(h, spec));
+    const min = Math.min(...raw);
+    const max = Math.max(...raw);
+    passing.forEach((h, i) => {
+      const v = raw[i] ?? 0;
+      const norm = max === min ? 0 : (v - min) / (max - min);
+      totals.set(h, (totals.get(h) ?? 0) + norm * w.multiplier);
+    });
+  }
+  return [...passing].sort((a, b) => (totals.get(b) ?? 0) - (totals.get(a) ?? 0) || a.host.localeCompare(b.host));
+}
