@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { pino, type Logger } from 'pino';
 import type { Config } from './config/index.js';
 import { openDatabase, type Db } from './db/index.js';
@@ -59,7 +59,7 @@ export async function buildCloud(opts: CloudOptions): Promise<Cloud> {
 
   const app = Fastify({
     loggerInstance: log as FastifyBaseLogger,
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: COMPUTE_BODY_LIMIT,
     genReqId: newRequestId,
     rewriteUrl: (req) => rewriteLegacyComputeUrl(req.url ?? '/', req as { urlProjectId?: string }),

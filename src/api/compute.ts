@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { ApiError, notFound, unauthorized } from '../errors.js';
+import { ApiError, notFound } from '../errors.js';
 import type { TokenValidator } from '../identity/types.js';
 import { toFault, render } from './faults.js';
 import { negotiate, versionHeaders, type ApiVersion, type VersionBounds } from './microversion.js';
@@ -93,13 +93,24 @@ export function computeEdge(deps: ComputeEdgeDeps) {
         method: route.method,
         url: `/v2.1${route.path}`,
         handler: async (req, reply) => {
+          // Authentication comes first, as keystonemiddleware sits in front of Nova:
+          // its 401 has its own body and no version headers.
+          const ctx = await deps.tokens.contextFor(req.headers['x-auth-token'] as string | undefined, req.id);
+          if (!ctx) {
+            return reply
+              .code(401)
+              .headers({
+                'x-compute-request-id': req.id,
+                'www-authenticate': `Keystone uri="${baseUrl(req)}/identity"`,
+              })
+              .type('application/json')
+              .send(JSON.stringify({ error: { code: 401, title: 'Unauthorized', message: 'The request you have made requires authentication.' } }));
+          }
           const mv = negotiate(req.headers, deps.bounds);
           req.computeVersion = mv;
           if ((route.min && mv.lt(route.min)) || (route.max && mv.compare(route.max) > 0)) {
             throw notFound('The resource could not be found.');
           }
-          const ctx = await deps.tokens.contextFor(req.headers['x-auth-token'] as string | undefined, req.id);
-          if (!ctx) throw unauthorized();
           if (req.urlProjectId !== undefined && req.urlProjectId !== ctx.projectId) {
             throw new ApiError(
               400,

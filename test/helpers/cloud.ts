@@ -32,9 +32,9 @@ export interface TestResponse {
  * A whole cloud in-process: in-memory SQLite, instant virt steps, a fake
  * clock, no listener. Requests go through fastify.inject.
  */
-export async function startTestCloud(config: Record<string, unknown> = {}): Promise<TestCloud> {
+export async function startTestCloud(config: Record<string, unknown> = {}, opts: { dbPath?: string } = {}): Promise<TestCloud> {
   const cfg = makeConfig({ log_level: 'silent', ...config, compute: { timing: 'instant', ...(config.compute as object | undefined) } });
-  const cloud = await buildCloud({ config: cfg, dbPath: ':memory:', clock: new FakeClock(Date.now()), log: pino({ level: 'silent' }) });
+  const cloud = await buildCloud({ config: cfg, dbPath: opts.dbPath ?? ':memory:', clock: new FakeClock(Date.now()), log: pino({ level: 'silent' }) });
   const tokens = {
     admin: await cloud.identity.issueToken('admin'),
     demo: await cloud.identity.issueToken('demo'),
