@@ -28,7 +28,7 @@ describe('identity: seeding across restarts', () => {
   const clock = new FakeClock(Date.parse('2026-03-01T00:00:00Z'));
   const start = (passwords: Record<string, string> = {}) =>
     buildCloud({
-      config: makeConfig({ log_level: 'silent', compute: { timing: 'instant' }, auth: { passwords } }),
+      config: makeConfig({ log_level: 'silent', data_dir: dir, compute: { timing: 'instant' }, auth: { passwords } }),
       dbPath: join(dir, 'stratus.db'),
       clock,
       log: pino({ level: 'silent' }),

@@ -280,18 +280,14 @@ describe('identity: RequestContext for the other services', () => {
     assert.equal(await cloud.identity.tokens.contextFor('garbage', 'r'), null);
   });
 
-  it('has the compute edge refuse a revoked token with 401', async (t) => {
+  it('has the compute edge refuse a revoked token with 401', async () => {
     const token = await cloud.identity.issueToken('demo');
     const before = await cloud.request({ url: '/compute/v2.1/servers', as: { token } });
-    if (before.status === 404) {
-      t.skip('no compute route to try yet');
-      return;
-    }
-    assert.notEqual(before.status, 401);
+    assert.equal(before.status, 200);
     await cloud.identity.revokeToken(token);
     const after = await cloud.request({ url: '/compute/v2.1/servers', as: { token } });
     assert.equal(after.status, 401);
-    assert.deepEqual(Object.keys(after.body), ['unauthorized']);
+    assert.deepEqual(Object.keys(after.body), ['error']);
   });
 
   it('lists the seeded accounts for clouds.yaml', () => {
