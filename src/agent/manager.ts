@@ -1,20 +1,13 @@
-import type { Logger } from 'pino';
-import type { Clock } from '../lib/clock.js';
 import type { Db } from '../db/index.js';
-import { isoMicro } from '../lib/time.js';
 import { casUpdate, findInstance, flavorOf, instanceName, recordFault, type Instance } from '../compute/servers/repo.js';
 import { PowerState, TaskState, VmState } from '../compute/states.js';
-import type { NetworkModel, NicRequest } from '../network/model.js';
-import type { GuestSpec, VirtDriver } from '../virt/driver.js';
+import type { NicRequest } from '../network/model.js';
+import type { GuestSpec } from '../virt/driver.js';
+import { AgentContext, type AgentDeps, type AgentOp } from './context.js';
+import { pauseOps } from './actions/pause.js';
+import { eventFinish, eventStart } from '../compute/actions/record.js';
 
-export interface AgentDeps {
-  host: string;
-  db: Db;
-  clock: Clock;
-  log: Logger;
-  network: NetworkModel;
-  driver: VirtDriver;
-}
+export type { AgentDeps } from './context.js';
 
 /**
  * One compute host's service (Nova's compute manager, split per action
@@ -22,39 +15,45 @@ export interface AgentDeps {
  * every outcome in the database, reverting task_state on failure.
  */
 export class ComputeAgent {
-  constructor(private readonly deps: AgentDeps) {}
+  private readonly deps: AgentDeps;
+  readonly ctx: AgentContext;
+  /** Every operation this host serves on its bus topic, by method name. */
+  private readonly ops: Record<string, AgentOp>;
+
+  constructor(deps: AgentDeps) {
+    this.deps = deps;
+    this.ctx = new AgentContext(deps);
+    this.ops = {
+      build_and_run_instance: (_c, a) => this.buildAndRun(String(a.uuid), (a.adminPass as string | null) ?? null, (a.requestId as string | null) ?? null),
+      terminate_instance: (_c, a) => this.terminate(String(a.uuid), (a.requestId as string | null) ?? null),
+      soft_delete_instance: (_c, a) => this.softDelete(String(a.uuid)),
+      ...pauseOps,
+    };
+  }
 
   handle = async (method: string, args: Record<string, unknown>): Promise<unknown> => {
-    const uuid = String(args.uuid);
-    switch (method) {
-      case 'build_and_run_instance':
-        await this.buildAndRun(uuid, (args.adminPass as string | null) ?? null);
-        return null;
-      case 'terminate_instance':
-        await this.terminate(uuid);
-        return null;
-      case 'soft_delete_instance':
-        await this.softDelete(uuid);
-        return null;
-      default:
-        throw new Error(`compute ${this.deps.host}: unknown method ${method}`);
-    }
+    const op = this.ops[method];
+    if (!op) throw new Error(`compute ${this.deps.host}: unknown method ${method}`);
+    await op(this.ctx, args);
+    return null;
   };
 
   private now(): string {
-    return isoMicro(this.deps.clock.now());
+    return this.ctx.now();
   }
 
-  private async mine(uuid: string): Promise<Instance | undefined> {
-    const inst = await findInstance(this.deps.db, uuid, { projectId: null });
-    return inst && inst.host === this.deps.host ? inst : undefined;
+  private mine(uuid: string): Promise<Instance | undefined> {
+    return this.ctx.mine(uuid);
   }
 
-  async buildAndRun(uuid: string, adminPass: string | null): Promise<void> {
+  async buildAndRun(uuid: string, adminPass: string | null, requestId: string | null): Promise<void> {
     const { db, network, driver } = this.deps;
     const inst = await this.mine(uuid);
     if (!inst || inst.vm_state !== VmState.BUILDING) return;
     if (!(await casUpdate(db, uuid, [TaskState.SCHEDULING], { task_state: TaskState.NETWORKING, updated_at: this.now() }))) return;
+    const ev = requestId
+      ? await eventStart(db, { instanceUuid: uuid, requestId, event: 'compute__do_build_and_run_instance', host: this.deps.host }, this.now())
+      : undefined;
     try {
       const requested = JSON.parse(inst.requested_networks) as NicRequest[];
       const ports = await network.allocate(uuid, inst.project_id, requested);
@@ -94,8 +93,10 @@ export class ComputeAgent {
         await driver.destroy(uuid);
         if (!(await findInstance(db, uuid, { projectId: null }))) await network.deallocate(uuid);
       }
+      await eventFinish(db, ev, this.now());
     } catch (err) {
       await this.failBuild(uuid, err);
+      await eventFinish(db, ev, this.now(), err);
     }
   }
 
@@ -125,13 +126,17 @@ export class ComputeAgent {
     }
   }
 
-  async terminate(uuid: string): Promise<void> {
+  async terminate(uuid: string, requestId: string | null = null): Promise<void> {
     const { db, network, driver } = this.deps;
     const inst = await this.mine(uuid);
     if (!inst) return;
+    const ev = requestId
+      ? await eventStart(db, { instanceUuid: uuid, requestId, event: 'compute_terminate_instance', host: this.deps.host }, this.now())
+      : undefined;
     await driver.destroy(uuid);
     await network.deallocate(uuid);
     await markDeleted(db, inst, this.now());
+    await eventFinish(db, ev, this.now());
   }
 
   async softDelete(uuid: string): Promise<void> {

@@ -39,6 +39,11 @@ export class InProcessBus implements Bus {
     this.inflight.add(p);
   }
 
+  /** Casts queued or running. */
+  get pending(): number {
+    return this.inflight.size;
+  }
+
   async drain(): Promise<void> {
     while (this.inflight.size > 0) {
       await Promise.all([...this.inflight]);

@@ -4,6 +4,7 @@ import { casUpdate, findInstance, flavorOf, recordFault, type Instance } from '.
 import { TaskState, VmState } from './states.js';
 import { isoMicro } from '../lib/time.js';
 import { Mutex } from '../lib/mutex.js';
+import { eventFinish, eventStart } from './actions/record.js';
 import { selectHosts } from '../scheduler/scheduler.js';
 import type { RequestSpec } from '../scheduler/types.js';
 
@@ -13,6 +14,8 @@ export const computeTopic = (host: string): string => `compute.${host}`;
 export interface BuildRequest {
   uuid: string;
   adminPass: string | null;
+  /** The create request's id, for the instance-action events. */
+  requestId?: string;
   requestedHost?: string | null;
   requestedNode?: string | null;
 }
@@ -62,6 +65,9 @@ export class Conductor {
     const { db, config, clock, bus } = this.deps;
     const inst = await findInstance(db, b.uuid, { projectId: null });
     if (!inst || inst.task_state !== TaskState.SCHEDULING) return;
+    const ev = b.requestId
+      ? await eventStart(db, { instanceUuid: b.uuid, requestId: b.requestId, event: 'conductor_schedule_and_build_instances', host: null }, isoMicro(clock.now()))
+      : undefined;
     const hosts = await hostStates(db, config, this.disabledHosts);
     const spec = requestSpecFor(inst, { requestedHost: b.requestedHost ?? null, requestedNode: b.requestedNode ?? null });
     const chosen = selectHosts(hosts, spec)[0];
@@ -72,14 +78,9 @@ export class Conductor {
         task_state: null,
         updated_at: now,
       });
-      if (updated) {
-        await recordFault(db, b.uuid, {
-          code: 500,
-          message: 'No valid host was found. There are not enough hosts available.',
-          details: '',
-          created_at: now,
-        });
-      }
+      const message = 'No valid host was found. There are not enough hosts available.';
+      if (updated) await recordFault(db, b.uuid, { code: 500, message, details: '', created_at: now });
+      await eventFinish(db, ev, now, new Error(message));
       return;
     }
     const claimed = await casUpdate(db, b.uuid, [TaskState.SCHEDULING], {
@@ -88,8 +89,9 @@ export class Conductor {
       availability_zone: chosen.availabilityZone,
       updated_at: now,
     });
+    await eventFinish(db, ev, now);
     if (!claimed) return;
-    bus.cast(computeTopic(chosen.host), 'build_and_run_instance', { uuid: b.uuid, adminPass: b.adminPass });
+    bus.cast(computeTopic(chosen.host), 'build_and_run_instance', { uuid: b.uuid, adminPass: b.adminPass, requestId: b.requestId ?? null });
   }
 
   /** After a restart: servers that were waiting for a host are placed again. */

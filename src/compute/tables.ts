@@ -121,3 +121,37 @@ export interface InstanceTables {
   ports: PortRow;
   security_groups: SecurityGroupRow;
 }
+
+/** One user request against a server (os-instance-actions), keyed by the request id the client saw. */
+export interface InstanceActionRow {
+  id: Generated<number>;
+  action: string;
+  instance_uuid: string;
+  request_id: string;
+  user_id: string;
+  project_id: string;
+  start_time: string;
+  finish_time: string | null;
+  /** 'Error' once any event of the action failed. */
+  message: string | null;
+  updated_at: string;
+}
+
+/** A step of an action as a compute host or the conductor ran it. */
+export interface InstanceActionEventRow {
+  id: Generated<number>;
+  action_id: number;
+  event: string;
+  start_time: string;
+  finish_time: string | null;
+  /** 'Success' | 'Error' | null while running. */
+  result: string | null;
+  traceback: string | null;
+  host: string | null;
+  details: string | null;
+}
+
+export interface InstanceActionTables {
+  instance_actions: InstanceActionRow;
+  instance_actions_events: InstanceActionEventRow;
+}

@@ -25,6 +25,11 @@ export class FakeClock implements Clock {
     if (ms <= 0) return Promise.resolve();
     return new Promise((resolve) => this.waiters.push({ at: this.t + ms, resolve }));
   }
+  /** When the earliest sleeper wakes, or undefined when nobody sleeps. */
+  nextDue(): number | undefined {
+    return this.waiters.reduce<number | undefined>((min, w) => (min === undefined || w.at < min ? w.at : min), undefined);
+  }
+
   /** Moves time forward, waking every sleeper whose time has come, in order. */
   async advance(ms: number): Promise<void> {
     const target = this.t + ms;

@@ -46,6 +46,18 @@ export function driverContract(name: string, make: () => Promise<VirtDriver>): v
       assert.equal(typeof (await d.consoleOutput('g1')), 'string');
     });
 
+    it('pauses and unpauses a guest', async () => {
+      const d = await make();
+      await d.init();
+      await d.spawn(guestSpec('g3'), () => Promise.resolve());
+      await d.pause('g3');
+      assert.equal(await d.powerState('g3'), PowerState.PAUSED);
+      await assert.rejects(d.pause('g3'));
+      await d.unpause('g3');
+      assert.equal(await d.powerState('g3'), PowerState.RUNNING);
+      await assert.rejects(d.pause('missing'));
+    });
+
     it('destroys a guest, and destroying a missing guest is not an error', async () => {
       const d = await make();
       await d.init();

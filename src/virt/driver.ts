@@ -52,6 +52,10 @@ export interface VirtDriver {
   spawn(spec: GuestSpec, onProgress: (percent: number) => Promise<void>): Promise<void>;
   /** Powers off and removes a guest; a guest that does not exist is not an error. */
   destroy(uuid: string): Promise<void>;
+  /** Freezes a running guest in memory. */
+  pause(uuid: string): Promise<void>;
+  /** Thaws a paused guest. */
+  unpause(uuid: string): Promise<void>;
   /** Current power state (see PowerState); NOSTATE when the guest does not exist. */
   powerState(uuid: string): Promise<number>;
   /** The guest's console log (what it printed), possibly empty. */

@@ -2,8 +2,12 @@ import { pino } from 'pino';
 import { buildCloud, type Cloud } from '../../src/app.js';
 import { makeConfig } from '../../src/config/index.js';
 import { FakeClock } from '../../src/lib/clock.js';
+import type { InProcessBus } from '../../src/bus/in-process.js';
 
 export interface TestCloud extends Cloud {
+  clock: FakeClock;
+  /** Lets every queued cast finish, advancing the fake clock past each sleep. */
+  settle(): Promise<void>;
   /** Project-scoped tokens of the seeded users. */
   tokens: { admin: string; demo: string; alt_demo: string };
   request(opts: RequestOpts): Promise<TestResponse>;
@@ -59,5 +63,19 @@ export async function startTestCloud(config: Record<string, unknown> = {}, opts:
     }
     return { status: res.statusCode, headers: res.headers, body, text: res.body };
   };
-  return Object.assign(cloud, { tokens, request });
+  const clock = cloud.clock as FakeClock;
+  const bus = cloud.bus as InProcessBus;
+  const settle = async (): Promise<void> => {
+    for (let i = 0; i < 100_000; i++) {
+      await new Promise((r) => setImmediate(r));
+      const due = clock.nextDue();
+      if (due !== undefined) {
+        await clock.advance(Math.max(0, due - clock.now()));
+        continue;
+      }
+      if (bus.pending === 0) return;
+    }
+    throw new Error('the cloud did not settle');
+  };
+  return Object.assign(cloud, { tokens, request, clock, settle });
 }

@@ -27,6 +27,6 @@ export async function boot(cloud: TestCloud, o: BootOpts = {}): Promise<string> 
     body: { server: { name: o.name ?? 'vm', flavorRef: o.flavorRef ?? '1', imageRef: await cirrosId(cloud), ...(o.extra ?? {}) } },
   });
   if (res.status !== 202) throw new Error(`boot failed: ${res.status} ${res.text}`);
-  if (o.wait !== false) await cloud.bus.drain();
+  if (o.wait !== false) await cloud.settle();
   return res.body.server.id as string;
 }

@@ -13,6 +13,7 @@ import { checkInstanceQuota, checkMetadataItemsQuota, quotaLimits } from '../res
 import { PowerState, TaskState, VmState } from '../states.js';
 import type { InstanceRow } from '../tables.js';
 import { authorize } from './common.js';
+import { recordActionStart } from '../actions/record.js';
 import { SP } from './policies.js';
 import { insertInstances, type InsertInstance } from './repo.js';
 import { asBool } from './schema.js';
@@ -275,9 +276,12 @@ export async function createServer(deps: ComputeDeps, req: ComputeRequest): Prom
       items.push({ row, metadata, tags: [...new Set(s.tags ?? [])] });
     }
     await insertInstances(db, items);
+    for (const uuid of uuids) {
+      await recordActionStart(db, { action: 'create', instanceUuid: uuid, requestId: req.requestId, userId: ctx.userId, projectId, now });
+    }
   });
 
-  const builds: BuildRequest[] = uuids.map((uuid) => ({ uuid, adminPass, requestedHost: forcedHost, requestedNode: forcedNode }));
+  const builds: BuildRequest[] = uuids.map((uuid) => ({ uuid, adminPass, requestId: req.requestId, requestedHost: forcedHost, requestedNode: forcedNode }));
   deps.bus.cast(CONDUCTOR_TOPIC, 'build_instances', { builds });
 
   if (s.return_reservation_id !== undefined && asBool(s.return_reservation_id)) {

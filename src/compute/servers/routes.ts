@@ -1,5 +1,6 @@
 import type { RouteDef } from '../../api/route.js';
 import type { ComputeDeps } from '../deps.js';
+import { dispatchAction } from '../actions/index.js';
 import { createServer } from './create.js';
 import { listIps, showIps } from './ips.js';
 import { listServers } from './list.js';
@@ -17,6 +18,7 @@ export function serverRoutes(deps: ComputeDeps): RouteDef[] {
     { method: 'GET', path: S, handler: (r) => showServer(deps, r) },
     { method: 'PUT', path: S, body: updateSchema, handler: (r) => updateServer(deps, r) },
     { method: 'DELETE', path: S, handler: (r) => deleteServer(deps, r) },
+    { method: 'POST', path: `${S}/action`, handler: (r) => dispatchAction(deps, r) },
     { method: 'GET', path: `${S}/metadata`, handler: (r) => listMetadata(deps, r) },
     { method: 'POST', path: `${S}/metadata`, body: metadataBodySchema, handler: (r) => createMetadata(deps, r) },
     { method: 'PUT', path: `${S}/metadata`, body: metadataBodySchema, handler: (r) => replaceMetadata(deps, r) },

@@ -1,6 +1,7 @@
 import type { ComputeRequest, Reply } from '../../api/route.js';
 import { isoMicro } from '../../lib/time.js';
 import { markDeleted } from '../../agent/manager.js';
+import { recordActionStart } from '../actions/record.js';
 import { computeTopic } from '../conductor.js';
 import type { ComputeDeps } from '../deps.js';
 import { TaskState } from '../states.js';
@@ -51,6 +52,7 @@ export async function deleteServer(deps: ComputeDeps, req: ComputeRequest): Prom
   authorize(deps, req, SP.delete, targetOf(inst));
   requireUnlocked(req, inst);
   const now = isoMicro(deps.clock.now());
+  await recordActionStart(deps.db, { action: 'delete', instanceUuid: inst.uuid, requestId: req.requestId, userId: req.ctx.userId, projectId: req.ctx.projectId ?? inst.project_id, now });
   if (inst.host === null) {
     await deps.network.deallocate(inst.uuid);
     await markDeleted(deps.db, inst, now);
@@ -59,6 +61,6 @@ export async function deleteServer(deps: ComputeDeps, req: ComputeRequest): Prom
   const soft = deps.config.compute.reclaim_instance_interval > 0 && inst.vm_state !== 'soft-delete' && inst.vm_state !== 'error';
   const task = soft ? TaskState.SOFT_DELETING : TaskState.DELETING;
   const updated = await casUpdate(deps.db, inst.uuid, 'any', { task_state: task, updated_at: now });
-  if (updated) deps.bus.cast(computeTopic(inst.host), soft ? 'soft_delete_instance' : 'terminate_instance', { uuid: inst.uuid });
+  if (updated) deps.bus.cast(computeTopic(inst.host), soft ? 'soft_delete_instance' : 'terminate_instance', { uuid: inst.uuid, requestId: req.requestId });
   return { status: 204 };
 }

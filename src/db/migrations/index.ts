@@ -3,6 +3,7 @@ import { m0001Identity } from './0001_identity.js';
 import { m0002Images } from './0002_images.js';
 import { m0003ComputeResources } from './0003_compute_resources.js';
 import { m0004Instances } from './0004_instances.js';
+import { m0005InstanceActions } from './0005_instance_actions.js';
 
 /**
  * Numbered, dialect-neutral migrations (schema builder only; no raw SQL that
@@ -14,4 +15,5 @@ export const migrations: Record<string, Migration> = {
   '0002_images': m0002Images,
   '0003_compute_resources': m0003ComputeResources,
   '0004_instances': m0004Instances,
+  '0005_instance_actions': m0005InstanceActions,
 };

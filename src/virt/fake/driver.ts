@@ -15,7 +15,7 @@ interface Guest {
   console: string[];
 }
 
-export type FakeOperation = 'spawn' | 'destroy';
+export type FakeOperation = 'spawn' | 'destroy' | 'pause' | 'unpause';
 
 interface Injection {
   op: FakeOperation;
@@ -100,6 +100,27 @@ export class FakeDriver implements VirtDriver {
     };
     this.guests.set(uuid, { spec, power: powerState, console: [] });
     return Promise.resolve();
+  }
+
+  /** One simulated step: takes stepMs, may fail by injection, needs the guest. */
+  private async step(op: FakeOperation, uuid: string): Promise<Guest> {
+    await this.opts.clock.sleep(this.opts.stepMs);
+    this.maybeFail(op, uuid);
+    const g = this.guests.get(uuid);
+    if (!g) throw new DriverError(`Instance ${uuid} could not be found.`);
+    return g;
+  }
+
+  async pause(uuid: string): Promise<void> {
+    const g = await this.step('pause', uuid);
+    if (g.power !== PowerState.RUNNING) throw new DriverError(`Cannot pause a guest that is not running (power state ${g.power}).`);
+    g.power = PowerState.PAUSED;
+  }
+
+  async unpause(uuid: string): Promise<void> {
+    const g = await this.step('unpause', uuid);
+    if (g.power !== PowerState.PAUSED) throw new DriverError(`Cannot unpause a guest that is not paused (power state ${g.power}).`);
+    g.power = PowerState.RUNNING;
   }
 
   powerState(uuid: string): Promise<number> {
