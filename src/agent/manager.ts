@@ -5,6 +5,16 @@ import type { NicRequest } from '../network/model.js';
 import type { GuestSpec } from '../virt/driver.js';
 import { AgentContext, type AgentDeps, type AgentOp } from './context.js';
 import { pauseOps } from './actions/pause.js';
+import { powerOps } from './actions/power.js';
+import { passwordOps } from './actions/password.js';
+import { adminOps } from './actions/admin.js';
+import { rebuildOps } from './actions/rebuild.js';
+import { rescueOps } from './actions/rescue.js';
+import { snapshotOps } from './actions/snapshot.js';
+import { shelveOps } from './actions/shelve.js';
+import { deletedOps } from './actions/deleted.js';
+import { networkOps } from './actions/network.js';
+import { consolesOps } from './actions/consoles.js';
 import { eventFinish, eventStart } from '../compute/actions/record.js';
 
 export type { AgentDeps } from './context.js';
@@ -28,6 +38,16 @@ export class ComputeAgent {
       terminate_instance: (_c, a) => this.terminate(String(a.uuid), (a.requestId as string | null) ?? null),
       soft_delete_instance: (_c, a) => this.softDelete(String(a.uuid)),
       ...pauseOps,
+      ...powerOps,
+      ...passwordOps,
+      ...adminOps,
+      ...rebuildOps,
+      ...rescueOps,
+      ...snapshotOps,
+      ...shelveOps,
+      ...deletedOps,
+      ...networkOps,
+      ...consolesOps,
     };
   }
 

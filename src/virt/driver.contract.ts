@@ -58,6 +58,51 @@ export function driverContract(name: string, make: () => Promise<VirtDriver>): v
       await assert.rejects(d.pause('missing'));
     });
 
+    it('powers off and on, reboots soft and hard', async () => {
+      const d = await make();
+      await d.init();
+      await d.spawn(guestSpec('g4'), () => Promise.resolve());
+      await d.reboot('g4', 'SOFT');
+      assert.equal(await d.powerState('g4'), PowerState.RUNNING);
+      await d.powerOff('g4', 0);
+      assert.equal(await d.powerState('g4'), PowerState.SHUTDOWN);
+      await assert.rejects(d.reboot('g4', 'SOFT'), 'a soft reboot needs a running guest');
+      await d.reboot('g4', 'HARD');
+      assert.equal(await d.powerState('g4'), PowerState.RUNNING);
+      await d.powerOff('g4');
+      await d.powerOn('g4');
+      assert.equal(await d.powerState('g4'), PowerState.RUNNING);
+    });
+
+    it('suspends and resumes, rescues and unrescues', async () => {
+      const d = await make();
+      await d.init();
+      await d.spawn(guestSpec('g5'), () => Promise.resolve());
+      await d.suspend('g5');
+      assert.equal(await d.powerState('g5'), PowerState.SUSPENDED);
+      await d.resume('g5');
+      assert.equal(await d.powerState('g5'), PowerState.RUNNING);
+      await assert.rejects(d.unrescue('g5'));
+      await d.rescue('g5', 'img', 'pw');
+      assert.equal(await d.powerState('g5'), PowerState.RUNNING);
+      await d.unrescue('g5');
+    });
+
+    it('snapshots, sets passwords, dumps, injects network info, opens consoles', async () => {
+      const d = await make();
+      await d.init();
+      const spec = guestSpec('g6');
+      await d.spawn(spec, () => Promise.resolve());
+      const bytes = await d.snapshot('g6');
+      assert.ok(bytes.length > 0);
+      await d.setAdminPassword('g6', 'pw');
+      await d.triggerCrashDump('g6');
+      await d.injectNetworkInfo('g6', spec.nics);
+      const ep = await d.consoleEndpoint('g6', 'novnc');
+      assert.ok(ep.port > 0);
+      await assert.rejects(d.snapshot('missing'));
+    });
+
     it('destroys a guest, and destroying a missing guest is not an error', async () => {
       const d = await make();
       await d.init();

@@ -25,6 +25,8 @@ export interface GuestSpec {
   nics: GuestNic[];
 }
 
+export type ConsoleKind = 'novnc' | 'xvpvnc' | 'spice-html5' | 'spice-direct' | 'serial' | 'webmks';
+
 export interface HostResources {
   vcpus: number;
   memoryMb: number;
@@ -56,6 +58,30 @@ export interface VirtDriver {
   pause(uuid: string): Promise<void>;
   /** Thaws a paused guest. */
   unpause(uuid: string): Promise<void>;
+  /** Shuts a guest down (graceful first when `timeoutS` > 0, then hard). */
+  powerOff(uuid: string, timeoutS?: number): Promise<void>;
+  /** Boots a stopped guest. */
+  powerOn(uuid: string): Promise<void>;
+  /** SOFT: asks the guest OS to reboot; HARD: power-cycles it (also from stopped, paused or suspended). */
+  reboot(uuid: string, type: 'SOFT' | 'HARD'): Promise<void>;
+  /** Writes guest memory to disk and stops it. */
+  suspend(uuid: string): Promise<void>;
+  /** Restores a suspended guest. */
+  resume(uuid: string): Promise<void>;
+  /** Boots the guest from a rescue image with its own disk attached. */
+  rescue(uuid: string, rescueImageRef: string, adminPass: string | null): Promise<void>;
+  /** Returns from rescue to the guest's own disk. */
+  unrescue(uuid: string): Promise<void>;
+  /** Copies the guest's root disk; returns the bytes for the image service. */
+  snapshot(uuid: string): Promise<Buffer>;
+  /** Sets the administrator password inside the guest. */
+  setAdminPassword(uuid: string, password: string): Promise<void>;
+  /** Injects an NMI so that the guest OS dumps its memory. */
+  triggerCrashDump(uuid: string): Promise<void>;
+  /** Pushes the current network configuration into the guest. */
+  injectNetworkInfo(uuid: string, nics: GuestNic[]): Promise<void>;
+  /** Where a graphical or serial console of the guest can be reached. */
+  consoleEndpoint(uuid: string, kind: ConsoleKind): Promise<{ host: string; port: number; internalAccessPath: string | null }>;
   /** Current power state (see PowerState); NOSTATE when the guest does not exist. */
   powerState(uuid: string): Promise<number>;
   /** The guest's console log (what it printed), possibly empty. */

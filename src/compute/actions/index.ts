@@ -4,12 +4,55 @@ import type { PolicyDefault } from '../../policy/types.js';
 import type { ComputeDeps } from '../deps.js';
 import { loadServer } from '../servers/common.js';
 import { pauseActions, pausePolicies } from './pause.js';
+import { powerActions, powerPolicies } from './power.js';
+import { lockActions, lockPolicies } from './lock.js';
+import { passwordActions, passwordPolicies } from './password.js';
+import { adminActions, adminPolicies } from './admin.js';
+import { rebuildActions, rebuildPolicies } from './rebuild.js';
+import { rescueActions, rescuePolicies } from './rescue.js';
+import { snapshotActions, snapshotPolicies } from './snapshot.js';
+import { shelveActions, shelvePolicies } from './shelve.js';
+import { deletedActions, deletedPolicies } from './deleted.js';
+import { securityGroupsActions, securityGroupsPolicies } from './security-groups.js';
+import { floatingIpsActions, floatingIpsPolicies } from './floating-ips.js';
+import { fixedIpsActions, fixedIpsPolicies } from './fixed-ips.js';
+import { consolesActions, consolesPolicies } from './consoles.js';
 import type { ActionDef } from './types.js';
 
 /** Every server action, by body key. Add a new action group here. */
-const ALL: ActionDef[] = [...pauseActions];
+const ALL: ActionDef[] = [
+  ...pauseActions,
+  ...powerActions,
+  ...lockActions,
+  ...passwordActions,
+  ...adminActions,
+  ...rebuildActions,
+  ...rescueActions,
+  ...snapshotActions,
+  ...shelveActions,
+  ...deletedActions,
+  ...securityGroupsActions,
+  ...floatingIpsActions,
+  ...fixedIpsActions,
+  ...consolesActions,
+];
 
-export const actionPolicies: PolicyDefault[] = [...pausePolicies];
+export const actionPolicies: PolicyDefault[] = [
+  ...pausePolicies,
+  ...powerPolicies,
+  ...lockPolicies,
+  ...passwordPolicies,
+  ...adminPolicies,
+  ...rebuildPolicies,
+  ...rescuePolicies,
+  ...snapshotPolicies,
+  ...shelvePolicies,
+  ...deletedPolicies,
+  ...securityGroupsPolicies,
+  ...floatingIpsPolicies,
+  ...fixedIpsPolicies,
+  ...consolesPolicies,
+];
 
 const BY_KEY = new Map<string, ActionDef[]>();
 for (const a of ALL) BY_KEY.set(a.key, [...(BY_KEY.get(a.key) ?? []), a]);

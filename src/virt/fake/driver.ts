@@ -1,6 +1,6 @@
 import type { Clock } from '../../lib/clock.js';
 import { PowerState } from '../../compute/states.js';
-import { DriverError, type GuestSpec, type HostResources, type VirtDriver } from '../driver.js';
+import { DriverError, type ConsoleKind, type GuestNic, type GuestSpec, type HostResources, type VirtDriver } from '../driver.js';
 
 export interface FakeDriverOptions {
   clock: Clock;
@@ -13,9 +13,31 @@ interface Guest {
   spec: GuestSpec;
   power: number;
   console: string[];
+  rescued: boolean;
 }
 
-export type FakeOperation = 'spawn' | 'destroy' | 'pause' | 'unpause';
+export type FakeOperation =
+  | 'spawn'
+  | 'destroy'
+  | 'pause'
+  | 'unpause'
+  | 'powerOff'
+  | 'powerOn'
+  | 'reboot'
+  | 'suspend'
+  | 'resume'
+  | 'rescue'
+  | 'unrescue'
+  | 'snapshot'
+  | 'setAdminPassword'
+  | 'triggerCrashDump'
+  | 'injectNetworkInfo'
+  | 'consoleEndpoint';
+
+export const FAKE_OPERATIONS: readonly FakeOperation[] = [
+  'spawn', 'destroy', 'pause', 'unpause', 'powerOff', 'powerOn', 'reboot', 'suspend', 'resume', 'rescue', 'unrescue',
+  'snapshot', 'setAdminPassword', 'triggerCrashDump', 'injectNetworkInfo', 'consoleEndpoint',
+];
 
 interface Injection {
   op: FakeOperation;
@@ -72,7 +94,7 @@ export class FakeDriver implements VirtDriver {
   }
 
   async spawn(spec: GuestSpec, onProgress: (percent: number) => Promise<void>): Promise<void> {
-    const guest: Guest = { spec, power: PowerState.NOSTATE, console: [] };
+    const guest: Guest = { spec, power: PowerState.NOSTATE, console: [], rescued: false };
     for (let step = 1; step <= SPAWN_STEPS; step++) {
       await this.opts.clock.sleep(this.opts.stepMs);
       if (step === 2) this.maybeFail('spawn', spec.uuid);
@@ -98,7 +120,7 @@ export class FakeDriver implements VirtDriver {
       uuid, name: uuid, vcpus: 0, memoryMb: 0, rootGb: 0, ephemeralGb: 0, swapMb: 0,
       imageRef: '', userData: null, keyData: null, adminPass: null, nics: [],
     };
-    this.guests.set(uuid, { spec, power: powerState, console: [] });
+    this.guests.set(uuid, { spec, power: powerState, console: [], rescued: false });
     return Promise.resolve();
   }
 
@@ -111,16 +133,103 @@ export class FakeDriver implements VirtDriver {
     return g;
   }
 
+  private static expect(g: Guest, op: string, allowed: number[]): void {
+    if (!allowed.includes(g.power)) throw new DriverError(`Cannot ${op} a guest in power state ${g.power}.`);
+  }
+
+  private log(g: Guest, line: string): void {
+    g.console.push(`[${(this.opts.clock.now() / 1000).toFixed(6).padStart(14)}] ${line}`);
+    if (g.console.length > 1000) g.console.splice(0, g.console.length - 1000);
+  }
+
   async pause(uuid: string): Promise<void> {
     const g = await this.step('pause', uuid);
-    if (g.power !== PowerState.RUNNING) throw new DriverError(`Cannot pause a guest that is not running (power state ${g.power}).`);
+    FakeDriver.expect(g, 'pause', [PowerState.RUNNING]);
     g.power = PowerState.PAUSED;
   }
 
   async unpause(uuid: string): Promise<void> {
     const g = await this.step('unpause', uuid);
-    if (g.power !== PowerState.PAUSED) throw new DriverError(`Cannot unpause a guest that is not paused (power state ${g.power}).`);
+    FakeDriver.expect(g, 'unpause', [PowerState.PAUSED]);
     g.power = PowerState.RUNNING;
+  }
+
+  async powerOff(uuid: string, _timeoutS = 0): Promise<void> {
+    const g = await this.step('powerOff', uuid);
+    this.log(g, 'reboot: Power down');
+    g.power = PowerState.SHUTDOWN;
+  }
+
+  async powerOn(uuid: string): Promise<void> {
+    const g = await this.step('powerOn', uuid);
+    FakeDriver.expect(g, 'power on', [PowerState.SHUTDOWN, PowerState.CRASHED, PowerState.NOSTATE]);
+    this.log(g, 'Linux version 6.1.0-fake (stratus fake hypervisor)');
+    g.power = PowerState.RUNNING;
+  }
+
+  async reboot(uuid: string, type: 'SOFT' | 'HARD'): Promise<void> {
+    const g = await this.step('reboot', uuid);
+    if (type === 'SOFT') FakeDriver.expect(g, 'soft reboot', [PowerState.RUNNING]);
+    this.log(g, type === 'SOFT' ? 'reboot: Restarting system' : 'Linux version 6.1.0-fake (stratus fake hypervisor)');
+    g.power = PowerState.RUNNING;
+  }
+
+  async suspend(uuid: string): Promise<void> {
+    const g = await this.step('suspend', uuid);
+    FakeDriver.expect(g, 'suspend', [PowerState.RUNNING, PowerState.PAUSED]);
+    g.power = PowerState.SUSPENDED;
+  }
+
+  async resume(uuid: string): Promise<void> {
+    const g = await this.step('resume', uuid);
+    FakeDriver.expect(g, 'resume', [PowerState.SUSPENDED]);
+    g.power = PowerState.RUNNING;
+  }
+
+  async rescue(uuid: string, rescueImageRef: string, _adminPass: string | null): Promise<void> {
+    const g = await this.step('rescue', uuid);
+    this.log(g, `Booting rescue image ${rescueImageRef}`);
+    g.rescued = true;
+    g.power = PowerState.RUNNING;
+  }
+
+  async unrescue(uuid: string): Promise<void> {
+    const g = await this.step('unrescue', uuid);
+    if (!g.rescued) throw new DriverError('The guest is not in rescue mode.');
+    g.rescued = false;
+    g.power = PowerState.RUNNING;
+  }
+
+  async snapshot(uuid: string): Promise<Buffer> {
+    const g = await this.step('snapshot', uuid);
+    return Buffer.from(`stratus fake disk of ${g.spec.uuid} (image ${g.spec.imageRef})\n`);
+  }
+
+  async setAdminPassword(uuid: string, _password: string): Promise<void> {
+    const g = await this.step('setAdminPassword', uuid);
+    FakeDriver.expect(g, 'set the password of', [PowerState.RUNNING]);
+  }
+
+  async triggerCrashDump(uuid: string): Promise<void> {
+    const g = await this.step('triggerCrashDump', uuid);
+    this.log(g, 'Kernel panic - not syncing: NMI received; dumping memory');
+  }
+
+  async injectNetworkInfo(uuid: string, nics: GuestNic[]): Promise<void> {
+    const g = await this.step('injectNetworkInfo', uuid);
+    g.spec = { ...g.spec, nics };
+  }
+
+  async consoleEndpoint(uuid: string, _kind: ConsoleKind): Promise<{ host: string; port: number; internalAccessPath: string | null }> {
+    await this.step('consoleEndpoint', uuid);
+    const n = [...uuid].reduce((acc, c) => (acc * 31 + c.charCodeAt(0)) % 1000, 0);
+    return { host: '127.0.0.1', port: 5900 + n, internalAccessPath: null };
+  }
+
+  /** Simulates the guest crashing or powering itself off (for power-state sync tests). */
+  setPowerState(uuid: string, power: number): void {
+    const g = this.guests.get(uuid);
+    if (g) g.power = power;
   }
 
   powerState(uuid: string): Promise<number> {

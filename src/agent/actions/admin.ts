@@ -1,0 +1,3 @@
+import type { AgentOp } from '../context.js';
+
+export const adminOps: Record<string, AgentOp> = {};

@@ -1,0 +1,3 @@
+import type { AgentOp } from '../context.js';
+
+export const consolesOps: Record<string, AgentOp> = {};

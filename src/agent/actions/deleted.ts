@@ -1,0 +1,3 @@
+import type { AgentOp } from '../context.js';
+
+export const deletedOps: Record<string, AgentOp> = {};

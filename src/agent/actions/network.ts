@@ -1,0 +1,3 @@
+import type { AgentOp } from '../context.js';
+
+export const networkOps: Record<string, AgentOp> = {};

@@ -1,0 +1,3 @@
+import type { AgentOp } from '../context.js';
+
+export const passwordOps: Record<string, AgentOp> = {};
