@@ -12,6 +12,7 @@ import { createImageService, type ImageService } from './image/index.js';
 import { InProcessBus } from './bus/in-process.js';
 import type { Bus } from './bus/types.js';
 import { NetworkModel } from './network/model.js';
+import { RenderCache } from './compute/servers/render-cache.js';
 import { boundsFor } from './api/microversion.js';
 import { COMPUTE_BODY_LIMIT, computeEdge, newRequestId, rewriteLegacyComputeUrl } from './api/compute.js';
 import { computeRoutes } from './api/routes.js';
@@ -54,7 +55,7 @@ export async function buildCloud(opts: CloudOptions): Promise<Cloud> {
   const bus = new InProcessBus(log);
   const network = new NetworkModel(db, clock);
   await network.init();
-  const deps: ComputeDeps = { db, config, clock, log, policy, images: images.catalog, bus, network };
+  const deps: ComputeDeps = { db, config, clock, log, policy, images: images.catalog, bus, network, renderCache: new RenderCache() };
   const compute = await startComputeServices(deps, network);
 
   const app = Fastify({

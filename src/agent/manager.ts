@@ -1,5 +1,4 @@
-import type { Db } from '../db/index.js';
-import { casUpdate, findInstance, flavorOf, instanceName, recordFault, type Instance } from '../compute/servers/repo.js';
+import { casUpdate, findInstance, flavorOf, instanceName, markDeleted, recordFault, type Instance } from '../compute/servers/repo.js';
 import { PowerState, TaskState, VmState } from '../compute/states.js';
 import type { NicRequest } from '../network/model.js';
 import type { GuestSpec } from '../virt/driver.js';
@@ -205,22 +204,4 @@ export class ComputeAgent {
       }
     }
   }
-}
-
-/** Nova's soft-delete convention: the row stays, `deleted` takes the row id. */
-export async function markDeleted(db: Db, inst: Instance, now: string): Promise<void> {
-  await db
-    .updateTable('instances')
-    .set({
-      vm_state: VmState.DELETED,
-      task_state: null,
-      power_state: PowerState.NOSTATE,
-      deleted: inst.id,
-      deleted_at: now,
-      terminated_at: now,
-      updated_at: now,
-    })
-    .where('uuid', '=', inst.uuid)
-    .where('deleted', '=', 0)
-    .execute();
 }

@@ -47,14 +47,14 @@ export function baseUrl(req: FastifyRequest): string {
  */
 export function computeEdge(deps: ComputeEdgeDeps) {
   return async function plugin(app: FastifyInstance): Promise<void> {
-    const send = (reply: FastifyReply, status: number, body: unknown, headers: Record<string, string> = {}) => {
+    const send = (reply: FastifyReply, status: number, body: unknown, headers: Record<string, string> = {}, json?: string) => {
       const req = reply.request;
       const vh = req.computeVersion ? versionHeaders(req.computeVersion) : { vary: 'OpenStack-API-Version, X-OpenStack-Nova-API-Version' };
       void reply
         .code(status)
         .headers({ ...vh, 'x-compute-request-id': req.id, ...headers });
-      if (body === undefined) return reply.send();
-      return reply.type('application/json; charset=UTF-8').send(JSON.stringify(body));
+      if (body === undefined && json === undefined) return reply.send();
+      return reply.type('application/json; charset=UTF-8').send(json ?? JSON.stringify(body));
     };
 
     app.setErrorHandler((err, req, reply) => {
@@ -135,7 +135,7 @@ export function computeEdge(deps: ComputeEdgeDeps) {
             },
           };
           const out = await route.handler(creq);
-          return send(reply, out.status, out.body, out.headers);
+          return send(reply, out.status, out.body, out.headers, out.json);
         },
       });
     }

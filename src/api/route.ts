@@ -25,6 +25,8 @@ export interface ComputeRequest {
 export interface Reply {
   status: number;
   body?: unknown;
+  /** A body already serialised as JSON (takes precedence over `body`). */
+  json?: string;
   headers?: Record<string, string>;
 }
 

@@ -6,6 +6,7 @@ import type { Authorizer } from '../policy/types.js';
 import type { ImageCatalog } from '../image/types.js';
 import type { Bus } from '../bus/types.js';
 import type { NetworkModel } from '../network/model.js';
+import type { RenderCache } from './servers/render-cache.js';
 
 /** What every compute API handler may use. */
 export interface ComputeDeps {
@@ -17,4 +18,6 @@ export interface ComputeDeps {
   images: ImageCatalog;
   bus: Bus;
   network: NetworkModel;
+  /** Rendered server bodies by (uuid, rev, view variant). */
+  renderCache: RenderCache;
 }

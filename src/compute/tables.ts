@@ -34,6 +34,8 @@ export interface InstanceRow {
   deleted_at: string | null;
   /** 0 = live; the instance's own id once deleted (Nova's soft-delete convention). */
   deleted: number;
+  /** Bumped by every write that changes what the server's body shows (see repo.ts). */
+  rev: Generated<number>;
   key_name: string | null;
   key_data: string | null;
   user_data: string | null;

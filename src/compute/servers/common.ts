@@ -64,52 +64,93 @@ export interface RenderContext {
   disabledHosts: ReadonlySet<string>;
 }
 
-/** Renders full server bodies for many servers with batched lookups. */
-export async function renderDetails(rc: RenderContext, instances: Instance[], single: boolean): Promise<Record<string, unknown>[]> {
+/** The columns needed to find a rendered body in the cache. */
+export type ServerKey = Pick<Instance, 'id' | 'uuid' | 'rev' | 'project_id' | 'user_id'>;
+export const SERVER_KEY_COLUMNS = ['id', 'uuid', 'rev', 'project_id', 'user_id'] as const;
+
+interface Variant {
+  extended: boolean;
+  flavorExtraSpecs: boolean;
+  hostStatus: 'all' | 'unknown' | 'none';
+  key: string;
+}
+
+/** What this caller may see of servers owned by (project, user), computed once per owner. */
+function variants(rc: RenderContext): (k: ServerKey) => Variant {
   const { deps, req } = rc;
-  const uuids = instances.map((i) => i.uuid);
-  const [metadata, tags, addresses, faults] = await Promise.all([
-    metadataOf(deps.db, uuids),
-    req.mv.ge('2.26') ? tagsOf(deps.db, uuids) : Promise.resolve(new Map<string, string[]>()),
-    deps.network.addressesOf(uuids),
-    faultsOf(deps.db, instances.filter((i) => i.vm_state === VmState.ERROR || i.vm_state === VmState.DELETED).map((i) => i.uuid)),
-  ]);
-  const cache = new Map<string, boolean>();
-  const can = (rule: string, i: Instance): boolean => {
-    const key = `${rule}|${i.project_id}|${i.user_id}`;
-    let v = cache.get(key);
-    if (v === undefined) {
-      v = allowed(deps, req, rule, targetOf(i));
-      cache.set(key, v);
+  const cache = new Map<string, Variant>();
+  const base = [req.mv.toString(), req.ctx.isAdmin ? 'a' : 'm', req.urls.versioned, req.urls.bookmark, [...rc.disabledHosts].join(',')].join('|');
+  return (k) => {
+    const owner = `${k.project_id}|${k.user_id}`;
+    let v = cache.get(owner);
+    if (!v) {
+      const target = { project_id: k.project_id, user_id: k.user_id };
+      const extended = allowed(deps, req, SP.extendedAttributes, target);
+      const flavorExtraSpecs = req.mv.ge('2.47') && allowed(deps, req, SP.showFlavorExtraSpecs, target);
+      const hostStatus = !req.mv.ge('2.16')
+        ? 'none'
+        : allowed(deps, req, SP.showHostStatus, target)
+          ? 'all'
+          : allowed(deps, req, SP.showHostStatusUnknownOnly, target)
+            ? 'unknown'
+            : 'none';
+      v = { extended, flavorExtraSpecs, hostStatus, key: `${base}|${extended ? 1 : 0}${flavorExtraSpecs ? 1 : 0}${hostStatus}` };
+      cache.set(owner, v);
     }
     return v;
   };
-  return instances.map((i) => {
-    let hostStatus: string | undefined;
-    if (req.mv.ge('2.16')) {
-      const status = hostStatusOf(deps, i, rc.disabledHosts);
-      if (can(SP.showHostStatus, i)) hostStatus = status;
-      else if (can(SP.showHostStatusUnknownOnly, i) && status === 'UNKNOWN') hostStatus = status;
-    }
-    const extras: ServerExtras = {
-      metadata: metadata.get(i.uuid) ?? {},
-      tags: tags.get(i.uuid) ?? [],
-      addresses: addresses.get(i.uuid) ?? {},
-      fault: faults.get(i.uuid),
-      hostStatus,
-    };
-    return serverDetail(i, extras, {
-      mv: req.mv,
-      urls: req.urls,
-      extended: can(SP.extendedAttributes, i),
-      isAdmin: req.ctx.isAdmin,
-      flavorExtraSpecs: req.mv.ge('2.47') && can(SP.showFlavorExtraSpecs, i),
-      single,
-    });
-  });
 }
 
-export async function renderOne(rc: RenderContext, inst: Instance): Promise<Record<string, unknown>> {
-  const [body] = await renderDetails(rc, [inst], true);
-  return body ?? {};
+/** Renders full server bodies for many servers with batched lookups, as JSON text, reusing cached renders. */
+export async function renderServers(rc: RenderContext, keys: ServerKey[], single: boolean): Promise<string[]> {
+  const { deps, req } = rc;
+  const variantOf = variants(rc);
+  const cacheKey = (k: ServerKey) => `${k.uuid}|${k.rev}|${single ? 's' : 'l'}|${variantOf(k).key}`;
+  const out = keys.map((k) => deps.renderCache.get(cacheKey(k)));
+  const missing = keys.filter((_, i) => out[i] === undefined);
+  if (missing.length > 0) {
+    const rows = await instancesById(deps, missing.map((k) => k.id));
+    const uuids = rows.map((i) => i.uuid);
+    const [metadata, tags, addresses, faults] = await Promise.all([
+      metadataOf(deps.db, uuids),
+      req.mv.ge('2.26') ? tagsOf(deps.db, uuids) : Promise.resolve(new Map<string, string[]>()),
+      deps.network.addressesOf(uuids),
+      faultsOf(deps.db, rows.filter((i) => i.vm_state === VmState.ERROR || i.vm_state === VmState.DELETED).map((i) => i.uuid)),
+    ]);
+    const rendered = new Map<number, string>();
+    for (const i of rows) {
+      const v = variantOf(i);
+      const status = hostStatusOf(deps, i, rc.disabledHosts);
+      const extras: ServerExtras = {
+        metadata: metadata.get(i.uuid) ?? {},
+        tags: tags.get(i.uuid) ?? [],
+        addresses: addresses.get(i.uuid) ?? {},
+        fault: faults.get(i.uuid),
+        hostStatus: v.hostStatus === 'all' || (v.hostStatus === 'unknown' && status === 'UNKNOWN') ? status : undefined,
+      };
+      const json = JSON.stringify(
+        serverDetail(i, extras, { mv: req.mv, urls: req.urls, extended: v.extended, isAdmin: req.ctx.isAdmin, flavorExtraSpecs: v.flavorExtraSpecs, single }),
+      );
+      deps.renderCache.set(cacheKey(i), json);
+      rendered.set(i.id, json);
+    }
+    keys.forEach((k, idx) => {
+      if (out[idx] === undefined) out[idx] = rendered.get(k.id);
+    });
+  }
+  return out.filter((j): j is string => j !== undefined);
+}
+
+async function instancesById(deps: ComputeDeps, ids: number[]): Promise<Instance[]> {
+  const rows: Instance[] = [];
+  for (let i = 0; i < ids.length; i += 500) {
+    rows.push(...(await deps.db.selectFrom('instances').selectAll().where('id', 'in', ids.slice(i, i + 500)).execute()));
+  }
+  return rows;
+}
+
+/** One server's body as JSON text. */
+export async function renderOne(rc: RenderContext, inst: ServerKey): Promise<string> {
+  const [json] = await renderServers(rc, [inst], true);
+  return json ?? '{}';
 }

@@ -6,7 +6,7 @@ import type { Database } from '../../db/schema.js';
 import type { ComputeDeps } from '../deps.js';
 import { limitAndMarker, nextLinks } from '../resources/common.js';
 import { VmState, statesForStatuses } from '../states.js';
-import { authorize, allowed, renderDetails } from './common.js';
+import { authorize, allowed, renderServers, SERVER_KEY_COLUMNS, type ServerKey } from './common.js';
 import { SP } from './policies.js';
 import type { Instance } from './repo.js';
 import { serverSummary } from './view.js';
@@ -267,23 +267,23 @@ export async function listServers(deps: ComputeDeps, req: ComputeRequest, detail
   };
 
   const sorted = (qb: Qb): Qb => order.reduce((b, [col, dir]) => b.orderBy(col, dir), qb);
-  let rows: Instance[];
+  // Only the keys of the page are read here; bodies come from the render cache or one batched fetch.
+  type PageRow = ServerKey & { display_name: string };
+  const pageQuery = () => sorted(filter(deps.db.selectFrom('instances').selectAll())).clearSelect().select([...SERVER_KEY_COLUMNS, 'display_name']);
+  let rows: PageRow[];
   if (marker === undefined) {
-    rows = await sorted(filter(deps.db.selectFrom('instances').selectAll())).limit(limit).execute();
+    rows = await pageQuery().limit(limit).execute();
   } else {
-    const ids = await sorted(filter(deps.db.selectFrom('instances').selectAll())).clearSelect().select(['id', 'uuid']).execute() as { id: number; uuid: string }[];
-    const at = ids.findIndex((r) => r.uuid === marker);
+    const all = await pageQuery().execute();
+    const at = all.findIndex((r) => r.uuid === marker);
     if (at < 0) throw badRequest(`marker [${marker}] not found`);
-    const page = ids.slice(at + 1, at + 1 + limit).map((r) => r.id);
-    const byId = new Map((page.length > 0 ? await deps.db.selectFrom('instances').selectAll().where('id', 'in', page).execute() : []).map((r) => [r.id, r]));
-    rows = page.map((id) => byId.get(id)).filter((r): r is Instance => r !== undefined);
+    rows = all.slice(at + 1, at + 1 + limit);
   }
 
-  const servers = detail
-    ? await renderDetails({ deps, req, disabledHosts: new Set() }, rows, false)
-    : rows.map((r) => serverSummary(r, req.urls));
-  const body: Record<string, unknown> = { servers };
   const next = nextLinks(req, deps.config.compute.max_limit, rows.length, rows.at(-1)?.uuid, detail ? 'servers/detail' : 'servers');
-  if (next.length > 0) body.servers_links = next;
-  return { status: 200, body };
+  const links = next.length > 0 ? `,"servers_links":${JSON.stringify(next)}` : '';
+  const servers = detail
+    ? await renderServers({ deps, req, disabledHosts: new Set() }, rows, false)
+    : rows.map((r) => JSON.stringify(serverSummary(r, req.urls)));
+  return { status: 200, json: `{"servers":[${servers.join(',')}]${links}}` };
 }

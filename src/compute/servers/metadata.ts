@@ -6,7 +6,7 @@ import { checkMetadataItemsQuota } from '../resources/quota.js';
 import { VmState } from '../states.js';
 import { authorize, loadServer, requireState, requireUnlocked, targetOf } from './common.js';
 import { SP } from './policies.js';
-import { metadataOf, type Instance } from './repo.js';
+import { metadataOf, touchInstance, type Instance } from './repo.js';
 
 const WRITABLE = [VmState.ACTIVE, VmState.PAUSED, VmState.SUSPENDED, VmState.STOPPED];
 
@@ -30,7 +30,7 @@ async function save(deps: ComputeDeps, inst: Instance, meta: Record<string, stri
     await tx.deleteFrom('instance_metadata').where('instance_uuid', '=', inst.uuid).execute();
     const rows = Object.entries(merged).map(([key, value]) => ({ instance_uuid: inst.uuid, key, value }));
     if (rows.length > 0) await tx.insertInto('instance_metadata').values(rows).execute();
-    await tx.updateTable('instances').set({ updated_at: isoMicro(deps.clock.now()) }).where('uuid', '=', inst.uuid).execute();
+    await touchInstance(tx, inst.uuid, { updated_at: isoMicro(deps.clock.now()) });
   });
   return merged;
 }

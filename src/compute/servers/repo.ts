@@ -1,4 +1,4 @@
-import type { Insertable, Selectable, Updateable } from 'kysely';
+import { sql, type Insertable, type Selectable, type Updateable } from 'kysely';
 import type { Db } from '../../db/index.js';
 import type { InstanceRow } from '../tables.js';
 import type { FlavorSnapshot } from '../resources/flavors-repo.js';
@@ -51,6 +51,37 @@ export async function insertInstances(db: Db, items: InsertInstance[]): Promise<
   });
 }
 
+/**
+ * Every write to a server, to its row or to anything its body shows
+ * (metadata, tags, addresses, faults), bumps `rev`: rendered bodies are
+ * cached by (uuid, rev), so a write that does not bump it serves stale JSON.
+ */
+const bump = { rev: sql<number>`rev + 1` };
+
+/** Marks a server changed (after writing its metadata, tags, ports...), optionally with more values. */
+export async function touchInstance(db: Db, uuid: string, values: InstanceUpdate = {}): Promise<void> {
+  await db.updateTable('instances').set({ ...values, ...bump }).where('uuid', '=', uuid).execute();
+}
+
+/** Nova's soft-delete convention: the row stays, `deleted` takes the row id. */
+export async function markDeleted(db: Db, inst: Pick<Instance, 'id' | 'uuid'>, now: string): Promise<void> {
+  await db
+    .updateTable('instances')
+    .set({
+      vm_state: 'deleted',
+      task_state: null,
+      power_state: 0,
+      deleted: inst.id,
+      deleted_at: now,
+      terminated_at: now,
+      updated_at: now,
+      ...bump,
+    })
+    .where('uuid', '=', inst.uuid)
+    .where('deleted', '=', 0)
+    .execute();
+}
+
 export type TaskStateExpectation = readonly (string | null)[] | 'any';
 
 /**
@@ -64,7 +95,7 @@ export async function casUpdate(
   expected: TaskStateExpectation,
   values: InstanceUpdate,
 ): Promise<Instance | undefined> {
-  let q = db.updateTable('instances').set(values).where('uuid', '=', uuid).where('deleted', '=', 0);
+  let q = db.updateTable('instances').set({ ...values, ...bump }).where('uuid', '=', uuid).where('deleted', '=', 0);
   if (expected !== 'any') {
     const nonNull = expected.filter((t): t is string => t !== null);
     const wantsNull = expected.includes(null);
@@ -125,4 +156,5 @@ export async function faultsOf(db: Db, uuids: string[]): Promise<Map<string, Fau
 
 export async function recordFault(db: Db, uuid: string, fault: FaultInfo): Promise<void> {
   await db.insertInto('instance_faults').values({ instance_uuid: uuid, ...fault }).execute();
+  await touchInstance(db, uuid);
 }

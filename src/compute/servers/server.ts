@@ -1,13 +1,12 @@
 import type { ComputeRequest, Reply } from '../../api/route.js';
 import { isoMicro } from '../../lib/time.js';
-import { markDeleted } from '../../agent/manager.js';
 import { recordActionStart } from '../actions/record.js';
 import { computeTopic } from '../conductor.js';
 import type { ComputeDeps } from '../deps.js';
 import { TaskState } from '../states.js';
 import { authorize, loadServer, renderOne, requireUnlocked, targetOf } from './common.js';
 import { SP } from './policies.js';
-import { casUpdate, type InstanceUpdate } from './repo.js';
+import { casUpdate, markDeleted, type InstanceUpdate } from './repo.js';
 
 const rc = (deps: ComputeDeps, req: ComputeRequest) => ({ deps, req, disabledHosts: new Set<string>() });
 
@@ -15,7 +14,7 @@ const rc = (deps: ComputeDeps, req: ComputeRequest) => ({ deps, req, disabledHos
 export async function showServer(deps: ComputeDeps, req: ComputeRequest): Promise<Reply> {
   const inst = await loadServer(deps, req, req.params.server_id ?? '');
   authorize(deps, req, SP.show, targetOf(inst));
-  return { status: 200, body: { server: await renderOne(rc(deps, req), inst) } };
+  return { status: 200, json: `{"server":${await renderOne(rc(deps, req), inst)}}` };
 }
 
 /** PUT /servers/{id}: name, description, access IPs, disk config, hostname. */
@@ -31,9 +30,10 @@ export async function updateServer(deps: ComputeDeps, req: ComputeRequest): Prom
   if (s['OS-DCF:diskConfig'] !== undefined && s['OS-DCF:diskConfig'] !== null) values.disk_config = s['OS-DCF:diskConfig'];
   if (s.hostname !== undefined && s.hostname !== null) values.hostname = s.hostname;
   const updated = (await casUpdate(deps.db, inst.uuid, 'any', values)) ?? inst;
-  if (req.mv.ge('2.75')) return { status: 200, body: { server: await renderOne(rc(deps, req), updated) } };
+  const json = await renderOne(rc(deps, req), updated);
+  if (req.mv.ge('2.75')) return { status: 200, json: `{"server":${json}}` };
   // Below 2.75 the update answer is the basic view, without the extended attributes.
-  const rendered = await renderOne(rc(deps, req), updated);
+  const rendered = JSON.parse(json) as Record<string, unknown>;
   const basic: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(rendered)) {
     if (k.startsWith('OS-EXT-') || k.startsWith('OS-SRV-USG') || k.startsWith('os-extended-volumes') || ['config_drive', 'key_name', 'security_groups', 'host_status'].includes(k)) continue;

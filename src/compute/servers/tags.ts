@@ -5,7 +5,7 @@ import type { ComputeDeps } from '../deps.js';
 import { VmState } from '../states.js';
 import { authorize, loadServer, requireState, targetOf } from './common.js';
 import { SP } from './policies.js';
-import { tagsOf, type Instance } from './repo.js';
+import { tagsOf, touchInstance, type Instance } from './repo.js';
 
 const MAX_TAGS = 50;
 const TAG_STATES = [VmState.ACTIVE, VmState.PAUSED, VmState.SUSPENDED, VmState.STOPPED];
@@ -25,7 +25,7 @@ async function setTags(deps: ComputeDeps, uuid: string, list: string[]): Promise
   await deps.db.transaction().execute(async (tx) => {
     await tx.deleteFrom('instance_tags').where('instance_uuid', '=', uuid).execute();
     if (list.length > 0) await tx.insertInto('instance_tags').values(list.map((tag) => ({ instance_uuid: uuid, tag }))).execute();
-    await tx.updateTable('instances').set({ updated_at: isoMicro(deps.clock.now()) }).where('uuid', '=', uuid).execute();
+    await touchInstance(tx, uuid, { updated_at: isoMicro(deps.clock.now()) });
   });
 }
 

@@ -42,7 +42,7 @@ export function links(urls: Urls, kind: string, id: string): { rel: string; href
 }
 
 /** The short form used by GET /servers. */
-export function serverSummary(i: Instance, urls: Urls): Record<string, unknown> {
+export function serverSummary(i: Pick<Instance, 'uuid' | 'display_name'>, urls: Urls): Record<string, unknown> {
   return { id: i.uuid, name: i.display_name, links: links(urls, 'servers', i.uuid) };
 }
 

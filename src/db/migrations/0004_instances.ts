@@ -32,6 +32,7 @@ export const m0004Instances: Migration = {
       .addColumn('updated_at', 'varchar(32)', (c) => c.notNull())
       .addColumn('deleted_at', 'varchar(32)')
       .addColumn('deleted', 'integer', (c) => c.notNull().defaultTo(0))
+      .addColumn('rev', 'integer', (c) => c.notNull().defaultTo(0))
       .addColumn('key_name', 'varchar(255)')
       .addColumn('key_data', 'text')
       .addColumn('user_data', 'text')
