@@ -55,7 +55,7 @@ export async function buildCloud(opts: CloudOptions): Promise<Cloud> {
   const bus = new InProcessBus(log);
   const network = new NetworkModel(db, clock);
   await network.init();
-  const deps: ComputeDeps = { db, config, clock, log, policy, images: images.catalog, bus, network, renderCache: new RenderCache() };
+  const deps: ComputeDeps = { db, config, clock, log, policy, images: images.catalog, imageService: images, bus, network, renderCache: new RenderCache() };
   const compute = await startComputeServices(deps, network);
 
   const app = Fastify({

@@ -4,6 +4,10 @@ import type { Clock } from '../lib/clock.js';
 import { isoMicro } from '../lib/time.js';
 import type { NetworkModel } from '../network/model.js';
 import type { VirtDriver } from '../virt/driver.js';
+import type { ImageService } from '../image/index.js';
+
+/** What a compute host does with the image service: upload snapshots, delete them, read them. */
+export type HostImages = Pick<ImageService, 'uploadImage' | 'setStatus' | 'delete' | 'getImage'>;
 import { eventFinish, eventStart } from '../compute/actions/record.js';
 import { casUpdate, findInstance, recordFault, type Instance, type InstanceUpdate } from '../compute/servers/repo.js';
 import { VmState } from '../compute/states.js';
@@ -15,6 +19,8 @@ export interface AgentDeps {
   log: Logger;
   network: NetworkModel;
   driver: VirtDriver;
+  /** Where snapshots, backups and shelve images go. */
+  imageService: HostImages;
 }
 
 /** What every compute-side operation receives. */

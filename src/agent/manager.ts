@@ -159,10 +159,13 @@ export class ComputeAgent {
   }
 
   async softDelete(uuid: string): Promise<void> {
-    const { db } = this.deps;
+    const { db, driver, log } = this.deps;
     const inst = await this.mine(uuid);
     if (!inst) return;
     // The guest is powered off but kept so that it can be restored.
+    if ((await driver.powerState(uuid)) !== PowerState.SHUTDOWN) {
+      await driver.powerOff(uuid, 0).catch((err: unknown) => log.warn({ err, uuid }, 'power off for soft delete failed'));
+    }
     await casUpdate(db, uuid, [TaskState.SOFT_DELETING], {
       vm_state: VmState.SOFT_DELETED,
       task_state: null,

@@ -20,6 +20,14 @@ export interface BuildRequest {
   requestedNode?: string | null;
 }
 
+/** An unshelve handed to the conductor by the API (src/compute/actions/shelve.ts). */
+export interface UnshelveRequest {
+  uuid: string;
+  requestId: string | null;
+  /** 2.91 `host` (admin), or null. */
+  requestedHost?: string | null;
+}
+
 export function requestSpecFor(i: Instance, extra: Partial<RequestSpec> = {}): RequestSpec {
   const f = flavorOf(i);
   return {
@@ -49,6 +57,9 @@ export class Conductor {
     switch (method) {
       case 'build_instances':
         await this.buildInstances(args.builds as BuildRequest[]);
+        return null;
+      case 'unshelve_instance':
+        await this.placing.run(() => this.unshelve(args as unknown as UnshelveRequest));
         return null;
       default:
         throw new Error(`conductor: unknown method ${method}`);
@@ -92,6 +103,45 @@ export class Conductor {
     await eventFinish(db, ev, now);
     if (!claimed) return;
     bus.cast(computeTopic(chosen.host), 'build_and_run_instance', { uuid: b.uuid, adminPass: b.adminPass, requestId: b.requestId ?? null });
+  }
+
+  /**
+   * Unshelve (Nova's conductor unshelve_instance): a shelved server still
+   * has its host and is powered on there; an offloaded one is scheduled
+   * again (requested zone and host honoured) and handed to the chosen host.
+   * No valid host: the server stays offloaded with task_state cleared.
+   */
+  private async unshelve(u: UnshelveRequest): Promise<void> {
+    const { db, config, clock, bus } = this.deps;
+    const inst = await findInstance(db, u.uuid, { projectId: null });
+    if (!inst || inst.task_state !== 'unshelving') return;
+    const now = () => isoMicro(clock.now());
+    if (inst.vm_state === VmState.SHELVED) {
+      if (!inst.host) return;
+      if (await casUpdate(db, u.uuid, ['unshelving'], { task_state: 'powering-on', updated_at: now() })) {
+        bus.cast(computeTopic(inst.host), 'unshelve_instance', { uuid: u.uuid, requestId: u.requestId });
+      }
+      return;
+    }
+    if (inst.vm_state !== VmState.SHELVED_OFFLOADED) return;
+    const ev = u.requestId
+      ? await eventStart(db, { instanceUuid: u.uuid, requestId: u.requestId, event: 'schedule_instances', host: null }, now())
+      : undefined;
+    const hosts = await hostStates(db, config, this.disabledHosts);
+    const chosen = selectHosts(hosts, requestSpecFor(inst, { requestedHost: u.requestedHost ?? null }))[0];
+    if (!chosen) {
+      await casUpdate(db, u.uuid, ['unshelving'], { task_state: null, updated_at: now() });
+      await eventFinish(db, ev, now(), new Error('No valid host was found. There are not enough hosts available.'));
+      return;
+    }
+    const claimed = await casUpdate(db, u.uuid, ['unshelving'], {
+      host: chosen.host,
+      node: chosen.node,
+      availability_zone: chosen.availabilityZone,
+      updated_at: now(),
+    });
+    await eventFinish(db, ev, now());
+    if (claimed) bus.cast(computeTopic(chosen.host), 'unshelve_instance', { uuid: u.uuid, requestId: u.requestId });
   }
 
   /** After a restart: servers that were waiting for a host are placed again. */

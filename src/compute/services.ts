@@ -4,6 +4,7 @@ import { FakeDriver } from '../virt/fake/driver.js';
 import { CONDUCTOR_TOPIC, Conductor, computeTopic } from './conductor.js';
 import type { ComputeDeps } from './deps.js';
 import { initResources } from './resources/seed.js';
+import { PeriodicTasks } from './periodic.js';
 
 export interface ComputeServices {
   conductor: Conductor;
@@ -11,6 +12,8 @@ export interface ComputeServices {
   agents: Map<string, ComputeAgent>;
   /** The simulated hypervisor of each host (fault injection goes through these). */
   drivers: Map<string, FakeDriver>;
+  /** Periodic tasks (reclaim of soft-deleted servers, shelved offload) on the injected clock. */
+  periodic: PeriodicTasks;
   stop(): Promise<void>;
 }
 
@@ -40,18 +43,26 @@ export async function startComputeServices(deps: ComputeDeps, network: NetworkMo
         cpuInfo: { arch: 'x86_64', model: 'Nehalem', vendor: 'Intel', features: [] },
       },
     });
-    const agent = new ComputeAgent({ host: h.name, db, clock, log: log.child({ host: h.name }), network, driver });
+    // imageService: snapshots, backups and shelve upload through it (src/agent/actions/snapshot.ts imagesOf).
+    const agentDeps = { host: h.name, db, clock, log: log.child({ host: h.name }), network, driver, imageService: deps.imageService };
+    const agent = new ComputeAgent(agentDeps);
     await agent.init();
     bus.serve(computeTopic(h.name), agent.handle);
     agents.set(h.name, agent);
     drivers.set(h.name, driver);
   }
   await conductor.recover();
+  const periodic = new PeriodicTasks(deps);
+  periodic.start();
   return {
     conductor,
     network,
     agents,
     drivers,
-    stop: () => bus.drain(),
+    periodic,
+    stop: () => {
+      periodic.stop();
+      return bus.drain();
+    },
   };
 }

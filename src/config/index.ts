@@ -57,6 +57,8 @@ export const ConfigSchema = Type.Object(
         timing: Type.Union([Type.Literal('visible'), Type.Literal('instant')], { default: 'visible' }),
         step_ms: Type.Integer({ minimum: 0, default: 400 }),
         reclaim_instance_interval: Type.Integer({ minimum: 0, default: 0 }),
+        /** Seconds a shelved server keeps its host before it is offloaded: 0 at once, -1 never. */
+        shelved_offload_time: Type.Integer({ minimum: -1, default: 0 }),
         max_limit: Type.Integer({ minimum: 1, default: 1000 }),
         default_availability_zone: Type.String({ default: 'nova' }),
       },

@@ -1,6 +1,7 @@
 import type { ComputeRequest, Reply } from '../../api/route.js';
 import { isoMicro } from '../../lib/time.js';
 import { recordActionStart } from '../actions/record.js';
+import { deleteShelvedImage } from '../actions/image-support.js';
 import { computeTopic } from '../conductor.js';
 import type { ComputeDeps } from '../deps.js';
 import { TaskState } from '../states.js';
@@ -51,6 +52,7 @@ export async function deleteServer(deps: ComputeDeps, req: ComputeRequest): Prom
   const inst = await loadServer(deps, req, req.params.server_id ?? '');
   authorize(deps, req, SP.delete, targetOf(inst));
   requireUnlocked(req, inst);
+  await deleteShelvedImage(deps, inst);
   const now = isoMicro(deps.clock.now());
   await recordActionStart(deps.db, { action: 'delete', instanceUuid: inst.uuid, requestId: req.requestId, userId: req.ctx.userId, projectId: req.ctx.projectId ?? inst.project_id, now });
   if (inst.host === null) {
