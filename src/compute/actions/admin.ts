@@ -9,7 +9,7 @@ import { authorize, requireUnlocked } from '../servers/common.js';
 import { casUpdate } from '../servers/repo.js';
 import { obj } from '../servers/schema.js';
 import { VmState } from '../states.js';
-import { recordActionStart } from './record.js';
+import { recordRequestAction } from './start.js';
 import type { ActionDef } from './types.js';
 
 /**
@@ -56,14 +56,7 @@ export const adminActions: ActionDef[] = [
       authorize(deps, req, POLICY.resetState, { project_id: inst.project_id });
       const state = STATES[(req.body as { 'os-resetState': { state: string } })['os-resetState'].state] ?? VmState.ACTIVE;
       const now = isoMicro(deps.clock.now());
-      await recordActionStart(deps.db, {
-        action: 'resetState',
-        instanceUuid: inst.uuid,
-        requestId: req.requestId,
-        userId: req.ctx.userId,
-        projectId: req.ctx.projectId ?? inst.project_id,
-        now,
-      });
+      await recordRequestAction(deps, req, inst, 'resetState', now);
       await casUpdate(deps.db, inst.uuid, 'any', { vm_state: state, task_state: null, updated_at: now });
       // The action has no events and finishes at once.
       const done = isoMicro(deps.clock.now());

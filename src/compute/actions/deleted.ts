@@ -9,8 +9,8 @@ import { checkServerQuota } from '../resources/quota.js';
 import { casUpdate, markDeleted } from '../servers/repo.js';
 import { obj } from '../servers/schema.js';
 import { TaskState, VmState } from '../states.js';
-import { begin, castToHost, check, deleteShelvedImage } from './image-support.js';
-import { recordActionStart } from './record.js';
+import { deleteShelvedImage } from './image-support.js';
+import { begin, castToHost, check, recordRequestAction } from './start.js';
 import type { ActionDef } from './types.js';
 
 /**
@@ -68,14 +68,7 @@ export const deletedActions: ActionDef[] = [
         // Already being deleted: Nova ignores the request.
         return { status: 202 };
       }
-      await recordActionStart(deps.db, {
-        action: 'delete',
-        instanceUuid: inst.uuid,
-        requestId: req.requestId,
-        userId: req.ctx.userId,
-        projectId: req.ctx.projectId ?? inst.project_id,
-        now,
-      });
+      await recordRequestAction(deps, req, inst, 'delete', now);
       await deleteShelvedImage(deps, inst);
       if (!inst.host) {
         await deps.network.deallocate(inst.uuid);

@@ -1,14 +1,10 @@
 import { createHash } from 'node:crypto';
 import type { ComputeRequest } from '../../api/route.js';
-import { errors, type ApiError } from '../../errors.js';
 import type { NewImage } from '../../image/types.js';
 import { isoMicro } from '../../lib/time.js';
-import { computeTopic } from '../conductor.js';
 import type { ComputeDeps } from '../deps.js';
-import { authorize, requireState, targetOf } from '../servers/common.js';
-import { casUpdate, flavorOf, type Instance, type InstanceUpdate } from '../servers/repo.js';
+import { flavorOf, type Instance } from '../servers/repo.js';
 import { VmState } from '../states.js';
-import { recordActionStart } from './record.js';
 
 /*
  * Shared by the rebuild, rescue, snapshot (createImage/createBackup), shelve
@@ -16,70 +12,6 @@ import { recordActionStart } from './record.js';
  * Nova's order, taking the task_state together with other values, and the
  * images compute registers in the image service.
  */
-
-export interface Check {
-  policy: string;
-  /** Policy target: the owner (project and user) or, where Nova passes only that, the project. */
-  target: 'owner' | 'project';
-  /** Name in the 409 messages (`Cannot '<stateAction>' instance ...`). */
-  stateAction: string;
-  vmStates: readonly string[] | null;
-  /** Default: task_state must be None; null: any. */
-  taskStates?: readonly (string | null)[] | null;
-  /** Default true. */
-  lockChecked?: boolean;
-  /** The 409 for a locked server (default `Instance <uuid> is locked`). */
-  lockError?: (uuid: string) => ApiError;
-  /** Nova's must_have_launched (default true). */
-  mustHaveLaunched?: boolean;
-}
-
-/** Policy, check_instance_lock, then check_instance_state (vm_state, task_state, launched_at): Nova's order. */
-export function check(deps: ComputeDeps, req: ComputeRequest, inst: Instance, c: Check): void {
-  authorize(deps, req, c.policy, c.target === 'project' ? { project_id: inst.project_id } : targetOf(inst));
-  if (c.lockChecked !== false && inst.locked === 1 && !req.ctx.isAdmin) {
-    throw c.lockError ? c.lockError(inst.uuid) : errors.instanceLocked(inst.uuid);
-  }
-  requireState(inst, c.stateAction, c.vmStates, c.taskStates === undefined ? [null] : c.taskStates);
-  if (c.mustHaveLaunched !== false && !inst.launched_at) {
-    throw errors.instanceInvalidState(inst.uuid, c.stateAction, 'launched_at', null);
-  }
-}
-
-/**
- * Takes the task_state (compare-and-swap from `from`, default None) with
- * other values in the same write, then records the instance action under
- * the client's request id. Of two racing requests one wins, the other gets
- * Nova's task_state 409.
- */
-export async function begin(
-  deps: ComputeDeps,
-  req: ComputeRequest,
-  inst: Instance,
-  b: { stateAction: string; action: string; values: InstanceUpdate; from?: readonly (string | null)[] | 'any' },
-): Promise<Instance> {
-  const now = isoMicro(deps.clock.now());
-  const updated = await casUpdate(deps.db, inst.uuid, b.from ?? [null], { ...b.values, updated_at: now });
-  if (!updated) {
-    const fresh = await deps.db.selectFrom('instances').select('task_state').where('uuid', '=', inst.uuid).executeTakeFirst();
-    throw errors.instanceInvalidState(inst.uuid, b.stateAction, 'task_state', fresh?.task_state ?? null);
-  }
-  await recordActionStart(deps.db, {
-    action: b.action,
-    instanceUuid: inst.uuid,
-    requestId: req.requestId,
-    userId: req.ctx.userId,
-    projectId: req.ctx.projectId ?? inst.project_id,
-    now,
-  });
-  return updated;
-}
-
-/** Casts a compute-side operation to the server's host (409 `not ready` without one). */
-export function castToHost(deps: ComputeDeps, req: ComputeRequest, inst: Instance, method: string, args: Record<string, unknown> = {}): void {
-  if (!inst.host) throw errors.instanceNotReady(inst.uuid);
-  deps.bus.cast(computeTopic(inst.host), method, { uuid: inst.uuid, requestId: req.requestId, ...args });
-}
 
 // ---- images -----------------------------------------------------------------
 

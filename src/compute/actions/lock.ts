@@ -9,7 +9,8 @@ import type { ComputeDeps } from '../deps.js';
 import { authorize, targetOf } from '../servers/common.js';
 import { casUpdate, type Instance, type InstanceUpdate } from '../servers/repo.js';
 import { obj } from '../servers/schema.js';
-import { eventFinish, eventStart, recordActionStart } from './record.js';
+import { eventFinish, eventStart } from './record.js';
+import { recordRequestAction } from './start.js';
 import type { ActionDef } from './types.js';
 
 /**
@@ -58,14 +59,7 @@ const callerKind = (req: ComputeRequest, inst: Instance): 'owner' | 'admin' =>
 /** Records the instance action and its `api_<action>` event around a write of the lock fields. */
 async function writeLock(deps: ComputeDeps, req: ComputeRequest, inst: Instance, action: 'lock' | 'unlock', values: InstanceUpdate): Promise<void> {
   const now = isoMicro(deps.clock.now());
-  await recordActionStart(deps.db, {
-    action,
-    instanceUuid: inst.uuid,
-    requestId: req.requestId,
-    userId: req.ctx.userId,
-    projectId: req.ctx.projectId ?? inst.project_id,
-    now,
-  });
+  await recordRequestAction(deps, req, inst, action, now);
   const ev = await eventStart(deps.db, { instanceUuid: inst.uuid, requestId: req.requestId, event: `api_${action}`, host: hostname() }, now);
   try {
     await casUpdate(deps.db, inst.uuid, 'any', { ...values, updated_at: now });

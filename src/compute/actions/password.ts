@@ -8,8 +8,7 @@ import { computeTopic } from '../conductor.js';
 import { casUpdate } from '../servers/repo.js';
 import { obj } from '../servers/schema.js';
 import { VmState } from '../states.js';
-import { precheck } from './power.js';
-import { recordActionStart } from './record.js';
+import { check, recordRequestAction } from './start.js';
 import type { ActionDef } from './types.js';
 
 /**
@@ -42,7 +41,7 @@ export const passwordActions: ActionDef[] = [
     }),
     handler: async (deps, req, inst) => {
       const password = (req.body as { changePassword: { adminPass: string } }).changePassword.adminPass;
-      precheck(deps, req, inst, {
+      check(deps, req, inst, {
         policy: POLICY,
         stateAction: 'changePassword',
         vmStates: [VmState.ACTIVE],
@@ -57,14 +56,7 @@ export const passwordActions: ActionDef[] = [
         const fresh = (await deps.db.selectFrom('instances').select('task_state').where('uuid', '=', inst.uuid).executeTakeFirst())?.task_state ?? null;
         throw errors.instanceInvalidState(inst.uuid, 'changePassword', 'task_state', fresh);
       }
-      await recordActionStart(deps.db, {
-        action: 'changePassword',
-        instanceUuid: inst.uuid,
-        requestId: req.requestId,
-        userId: req.ctx.userId,
-        projectId: req.ctx.projectId ?? inst.project_id,
-        now,
-      });
+      await recordRequestAction(deps, req, inst, 'changePassword', now);
       try {
         await deps.bus.call(computeTopic(host), 'set_admin_password', { uuid: inst.uuid, requestId: req.requestId, password });
       } catch (err) {

@@ -1,25 +1,15 @@
 import { Type } from '@sinclair/typebox';
-import type { ComputeRequest } from '../../api/route.js';
 import { schemaFor } from '../../api/validation.js';
-import { errors, type ApiError } from '../../errors.js';
-import { isoMicro } from '../../lib/time.js';
 import { PROJECT_MEMBER_OR_ADMIN } from '../../policy/base.js';
 import type { PolicyDefault } from '../../policy/types.js';
-import { computeTopic } from '../conductor.js';
-import type { ComputeDeps } from '../deps.js';
-import { authorize, requireState, targetOf } from '../servers/common.js';
-import type { Instance } from '../servers/repo.js';
 import { obj } from '../servers/schema.js';
 import { VmState } from '../states.js';
-import { recordActionStart } from './record.js';
-import { startAction } from './start.js';
+import { castToHost, check, recordRequestAction, startAction } from './start.js';
 import type { ActionDef } from './types.js';
 
 /**
  * Power actions: os-start, os-stop, reboot (SOFT and HARD), suspend, resume
- * and trigger_crash_dump (2.17). Same shape as the pause exemplar; the extra
- * precheck runs Nova's checks in Nova's order (lock, host, state, launched)
- * before startAction takes the task_state.
+ * and trigger_crash_dump (2.17). Same shape as the pause exemplar.
  */
 const POLICY = {
   reboot: 'os_compute_api:servers:reboot',
@@ -49,43 +39,6 @@ export const ALLOW_TRIGGER_CRASH_DUMP: readonly string[] = [VmState.ACTIVE, VmSt
 export const ALLOW_REBOOT_TASKS: readonly (string | null)[] = [
   null, 'rebooting', 'reboot_pending', 'reboot_started', 'resuming', 'rebooting_hard', 'unpausing', 'pausing', 'suspending',
 ];
-
-export interface Precheck {
-  policy: string;
-  /** Policy target: the owner (project and user), or the project alone where Nova passes only that. */
-  target?: 'owner' | 'project';
-  /** Name shown in the 409 messages. */
-  stateAction: string;
-  vmStates: readonly string[] | null;
-  /** Default: task_state must be None. */
-  taskStates?: readonly (string | null)[] | null;
-  /** Default true: a locked server is refused to non-admins. */
-  lockChecked?: boolean;
-  /** The 409 for a locked server (default `Instance <uuid> is locked`). */
-  lockError?: (uuid: string) => ApiError;
-  /** Nova's check_instance_host: no host is `Instance <uuid> is not ready`. */
-  needsHost?: boolean;
-  /** Nova's must_have_launched (default true). */
-  mustHaveLaunched?: boolean;
-}
-
-/**
- * Nova's API checks in Nova's order: policy, check_instance_lock,
- * check_instance_host, then check_instance_state (vm_state, task_state,
- * launched_at). Throws the fault the client would see.
- */
-export function precheck(deps: ComputeDeps, req: ComputeRequest, inst: Instance, c: Precheck): void {
-  const target = c.target === 'project' ? { project_id: inst.project_id } : targetOf(inst);
-  authorize(deps, req, c.policy, target);
-  if (c.lockChecked !== false && inst.locked === 1 && !req.ctx.isAdmin) {
-    throw c.lockError ? c.lockError(inst.uuid) : errors.instanceLocked(inst.uuid);
-  }
-  if (c.needsHost && !inst.host) throw errors.instanceNotReady(inst.uuid);
-  requireState(inst, c.stateAction, c.vmStates, c.taskStates === undefined ? [null] : c.taskStates);
-  if (c.mustHaveLaunched !== false && !inst.launched_at) {
-    throw errors.instanceInvalidState(inst.uuid, c.stateAction, 'launched_at', null);
-  }
-}
 
 /** Bodies whose value Nova does not constrain (`{"os-start": <anything>}`). */
 const anyValue = (key: string) => schemaFor({ schema: obj({ [key]: Type.Unknown() }, [key]) });
@@ -120,9 +73,9 @@ function simple(s: Simple): ActionDef {
     key: s.key,
     body: anyValue(s.key),
     handler: async (deps, req, inst) => {
-      precheck(deps, req, inst, { policy: s.policy, target: s.target, stateAction: s.stateAction, vmStates: s.vmStates, needsHost: s.needsHost ?? false });
       await startAction(deps, req, inst, {
         policy: s.policy,
+        target: s.target,
         stateAction: s.stateAction,
         action: s.action,
         vmStates: s.vmStates,
@@ -159,9 +112,9 @@ export const powerActions: ActionDef[] = [
       const type = (req.body as { reboot: { type: string } }).reboot.type.toUpperCase() === 'SOFT' ? 'SOFT' : 'HARD';
       const vmStates = type === 'SOFT' ? ALLOW_SOFT_REBOOT : ALLOW_HARD_REBOOT;
       const taskStates = type === 'SOFT' ? [null] : ALLOW_REBOOT_TASKS;
-      precheck(deps, req, inst, { policy: POLICY.reboot, target: 'project', stateAction: 'reboot', vmStates, taskStates });
       await startAction(deps, req, inst, {
         policy: POLICY.reboot,
+        target: 'project',
         stateAction: 'reboot',
         action: 'reboot',
         vmStates,
@@ -179,20 +132,11 @@ export const powerActions: ActionDef[] = [
     body: schemaFor({ schema: obj({ trigger_crash_dump: Type.Null() }, ['trigger_crash_dump']) }),
     handler: async (deps, req, inst) => {
       // No task_state: the effect of the NMI depends on the guest's configuration.
-      precheck(deps, req, inst, {
+      check(deps, req, inst, {
         policy: POLICY.crashDump, stateAction: 'trigger_crash_dump', vmStates: ALLOW_TRIGGER_CRASH_DUMP, needsHost: true,
       });
-      const host = inst.host;
-      if (!host) throw errors.instanceNotReady(inst.uuid);
-      await recordActionStart(deps.db, {
-        action: 'trigger_crash_dump',
-        instanceUuid: inst.uuid,
-        requestId: req.requestId,
-        userId: req.ctx.userId,
-        projectId: req.ctx.projectId ?? inst.project_id,
-        now: isoMicro(deps.clock.now()),
-      });
-      deps.bus.cast(computeTopic(host), 'trigger_crash_dump', { uuid: inst.uuid, requestId: req.requestId });
+      await recordRequestAction(deps, req, inst, 'trigger_crash_dump');
+      castToHost(deps, req, inst, 'trigger_crash_dump');
       return { status: 202 };
     },
   },

@@ -13,7 +13,8 @@ import { flavorOf, touchInstance, type Instance, type InstanceUpdate } from '../
 import { obj, P } from '../servers/schema.js';
 import { links } from '../servers/view.js';
 import { VmState } from '../states.js';
-import { begin, castToHost, check, decodeBase64 } from './image-support.js';
+import { decodeBase64 } from './image-support.js';
+import { begin, castToHost, check } from './start.js';
 import type { ActionDef } from './types.js';
 
 /**

@@ -6,7 +6,7 @@ import type { PolicyDefault } from '../../policy/types.js';
 import { generatePassword } from '../servers/create.js';
 import { obj, P } from '../servers/schema.js';
 import { VmState } from '../states.js';
-import { begin, castToHost, check } from './image-support.js';
+import { begin, castToHost, check } from './start.js';
 import { startAction } from './start.js';
 import type { ActionDef } from './types.js';
 

@@ -9,7 +9,8 @@ import { authorize, targetOf } from '../servers/common.js';
 import { casUpdate, type InstanceUpdate } from '../servers/repo.js';
 import { obj } from '../servers/schema.js';
 import { VmState } from '../states.js';
-import { begin, castToHost, check, registerImage, shelveImageId } from './image-support.js';
+import { registerImage, shelveImageId } from './image-support.js';
+import { begin, castToHost, check } from './start.js';
 import { startAction } from './start.js';
 import type { ActionDef } from './types.js';
 

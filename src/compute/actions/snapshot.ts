@@ -10,7 +10,8 @@ import { authorize } from '../servers/common.js';
 import type { Instance } from '../servers/repo.js';
 import { obj, P } from '../servers/schema.js';
 import { VmState } from '../states.js';
-import { begin, castToHost, check, computeImageUrl, dropImage, imageUrl, registerImage } from './image-support.js';
+import { computeImageUrl, dropImage, imageUrl, registerImage } from './image-support.js';
+import { begin, castToHost, check } from './start.js';
 import type { ActionDef } from './types.js';
 
 /**
