@@ -13,6 +13,7 @@ import { InProcessBus } from './bus/in-process.js';
 import type { Bus } from './bus/types.js';
 import { NetworkModel } from './network/model.js';
 import { RenderCache } from './compute/servers/render-cache.js';
+import { consoleProxy } from './compute/consoles/proxy.js';
 import { boundsFor } from './api/microversion.js';
 import { COMPUTE_BODY_LIMIT, computeEdge, newRequestId, rewriteLegacyComputeUrl } from './api/compute.js';
 import { computeRoutes } from './api/routes.js';
@@ -97,6 +98,7 @@ export async function buildCloud(opts: CloudOptions): Promise<Cloud> {
   });
 
   await app.register(identity.plugin, { prefix: '/identity' });
+  await app.register(consoleProxy({ db, clock }), { prefix: '/compute/console' });
   await app.register(images.plugin, { prefix: '/image' });
   await app.register(
     computeEdge({ bounds: boundsFor(config.release), tokens: identity.tokens, routes: computeRoutes(deps) }),

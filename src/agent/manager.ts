@@ -53,8 +53,7 @@ export class ComputeAgent {
   handle = async (method: string, args: Record<string, unknown>): Promise<unknown> => {
     const op = this.ops[method];
     if (!op) throw new Error(`compute ${this.deps.host}: unknown method ${method}`);
-    await op(this.ctx, args);
-    return null;
+    return (await op(this.ctx, args)) ?? null;
   };
 
   private now(): string {

@@ -1,9 +1,20 @@
 import type { ComputeDeps } from '../compute/deps.js';
+import { consoleRoutes } from '../compute/consoles/routes.js';
+import { instanceActionRoutes } from '../compute/instance-actions/routes.js';
+import { floatingIpRoutes } from '../compute/network-proxy/floating-ips.js';
+import { securityGroupRoutes } from '../compute/network-proxy/security-groups.js';
 import { resourceRoutes } from '../compute/resources/routes.js';
 import { serverRoutes } from '../compute/servers/routes.js';
 import type { RouteDef } from './route.js';
 
 /** The compute route table (Nova's ROUTE_LIST): every route, registered once. */
 export function computeRoutes(deps: ComputeDeps): RouteDef[] {
-  return [...serverRoutes(deps), ...resourceRoutes(deps)];
+  return [
+    ...serverRoutes(deps),
+    ...resourceRoutes(deps),
+    ...instanceActionRoutes(deps),
+    ...consoleRoutes(deps),
+    ...securityGroupRoutes(deps),
+    ...floatingIpRoutes(deps),
+  ];
 }

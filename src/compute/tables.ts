@@ -157,3 +157,57 @@ export interface InstanceActionTables {
   instance_actions: InstanceActionRow;
   instance_actions_events: InstanceActionEventRow;
 }
+
+/* ---- Migration 0006: console tokens, floating IPs, extra fixed IPs ---- */
+
+/** A console authorisation (Nova's console_auth_tokens): only the token's SHA-256 is stored. */
+export interface ConsoleAuthTokenRow {
+  id: Generated<number>;
+  token_hash: string;
+  /** novnc, spice-html5, spice-direct, serial, webmks. */
+  console_type: string;
+  host: string;
+  port: number;
+  tls_port: number | null;
+  internal_access_path: string | null;
+  instance_uuid: string;
+  access_url_base: string | null;
+  /** Unix time (seconds) after which the token is no longer valid. */
+  expires: number;
+  created_at: string;
+}
+
+/** A floating IP of an external network, allocated to a project and maybe bound to a fixed IP of a port. */
+export interface FloatingIpRow {
+  id: string;
+  address: string;
+  network_id: string;
+  project_id: string;
+  port_id: string | null;
+  fixed_ip_address: string | null;
+  instance_uuid: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+/** A fixed IP added to a port after boot (addFixedIp), beyond the port's own address. */
+export interface PortFixedIpRow {
+  id: Generated<number>;
+  port_id: string;
+  instance_uuid: string;
+  network_id: string;
+  address: string;
+  created_at: string;
+}
+
+/** Networks gain `external` (1: a floating IP pool, not bootable on). Merged into NetworkRow above. */
+export interface NetworkRow {
+  external: Generated<number>;
+}
+
+/** Merged into InstanceTables above, so that the composed Database knows them. */
+export interface InstanceTables {
+  floating_ips: FloatingIpRow;
+  port_fixed_ips: PortFixedIpRow;
+  console_auth_tokens: ConsoleAuthTokenRow;
+}

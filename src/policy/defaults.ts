@@ -2,7 +2,8 @@ import { basePolicies } from './base.js';
 import { resourcePolicies } from '../compute/resources/policies.js';
 import { serverPolicies } from '../compute/servers/policies.js';
 import { actionPolicies } from '../compute/actions/index.js';
+import { instanceActionsPolicies } from '../compute/instance-actions/policies.js';
 import type { PolicyDefault } from './types.js';
 
 /** Every rule declared in code, base rules first. */
-export const allPolicyDefaults: PolicyDefault[] = [...basePolicies, ...resourcePolicies, ...serverPolicies, ...actionPolicies];
+export const allPolicyDefaults: PolicyDefault[] = [...basePolicies, ...resourcePolicies, ...serverPolicies, ...actionPolicies, ...instanceActionsPolicies];
