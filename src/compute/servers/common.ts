@@ -94,7 +94,7 @@ function variants(rc: RenderContext): (k: ServerKey) => Variant {
           : allowed(deps, req, SP.showHostStatusUnknownOnly, target)
             ? 'unknown'
             : 'none';
-      v = { extended, flavorExtraSpecs, hostStatus, key: `${base}|${extended ? 1 : 0}${flavorExtraSpecs ? 1 : 0}${hostStatus}` };
+      v = { extended, flavorExtraSpecs, hostStatus, key: String(deps.renderCache.variantId(`${base}|${extended ? 1 : 0}${flavorExtraSpecs ? 1 : 0}${hostStatus}`)) };
       cache.set(owner, v);
     }
     return v;

@@ -6,7 +6,18 @@
  */
 export class RenderCache {
   private readonly map = new Map<string, string>();
+  private readonly variants = new Map<string, number>();
   constructor(private readonly maxEntries = 20_000) {}
+
+  /** A short number for a long view-variant description, so cache keys stay short. */
+  variantId(description: string): number {
+    let id = this.variants.get(description);
+    if (id === undefined) {
+      id = this.variants.size;
+      this.variants.set(description, id);
+    }
+    return id;
+  }
 
   get(key: string): string | undefined {
     return this.map.get(key);

@@ -57,6 +57,8 @@ export const m0004Instances: Migration = {
     await db.schema.createIndex('instances_project_idx').on('instances').columns(['project_id', 'deleted']).execute();
     await db.schema.createIndex('instances_host_idx').on('instances').columns(['host', 'deleted']).execute();
     await db.schema.createIndex('instances_created_idx').on('instances').columns(['created_at', 'id']).execute();
+    // The default listing: a project's live servers, newest first.
+    await db.schema.createIndex('instances_list_idx').on('instances').columns(['project_id', 'deleted', 'created_at', 'id']).execute();
 
     await db.schema
       .createTable('instance_metadata')
