@@ -18,10 +18,21 @@ function ajvFor(opts: Options): Ajv {
   return ajv;
 }
 
-/** Compiles a TypeBox/JSON schema once; the returned function narrows its input. */
+/**
+ * Compiles a TypeBox/JSON schema the first time it is used (most of the
+ * microversion ranges of a route are never asked for by a given client, and
+ * compiled validators cost memory); the returned function narrows its input.
+ */
 export function compileSchema<T extends TSchema>(
   schema: T,
   opts: Options = {},
 ): ValidateFunction<Static<T>> {
-  return ajvFor(opts).compile<Static<T>>(schema);
+  let compiled: ValidateFunction<Static<T>> | undefined;
+  const lazy = ((data: unknown): boolean => {
+    compiled ??= ajvFor(opts).compile<Static<T>>(schema);
+    const ok = compiled(data);
+    lazy.errors = compiled.errors;
+    return ok;
+  }) as ValidateFunction<Static<T>>;
+  return lazy;
 }

@@ -1,4 +1,5 @@
 import type { Config } from '../../config/index.js';
+import { sql } from 'kysely';
 import type { Db } from '../../db/index.js';
 import { errors } from '../../errors.js';
 
@@ -100,34 +101,33 @@ export interface QuotaUsage extends InstanceCounts {
 /**
  * Counts live instances (not deleted, not soft-deleted) of a project, and of
  * one user in it when `userId` is given, with the cores and RAM they hold
- * (the instances' vcpus / memory_mb columns). Summed in JS so the query stays
- * dialect-neutral.
+ * (the instances' vcpus / memory_mb columns), aggregated in SQL (plain
+ * COUNT/SUM/CASE, the same on SQLite and PostgreSQL).
  */
 export async function countInstances(
   db: Db,
   projectId: string,
   userId?: string,
 ): Promise<{ project: InstanceCounts; user?: InstanceCounts }> {
-  const rows = await db
+  const mine = sql`case when user_id = ${userId ?? ''} then 1 else 0 end`;
+  const row = await db
     .selectFrom('instances')
-    .select(['user_id', 'vcpus', 'memory_mb'])
+    .select([
+      sql<number>`count(*)`.as('n'),
+      sql<number>`coalesce(sum(vcpus), 0)`.as('cores'),
+      sql<number>`coalesce(sum(memory_mb), 0)`.as('ram'),
+      sql<number>`coalesce(sum(${mine}), 0)`.as('user_n'),
+      sql<number>`coalesce(sum(${mine} * vcpus), 0)`.as('user_cores'),
+      sql<number>`coalesce(sum(${mine} * memory_mb), 0)`.as('user_ram'),
+    ])
     .where('project_id', '=', projectId)
     .where('deleted', '=', 0)
     .where('vm_state', '!=', 'soft-delete')
-    .execute();
-  const project: InstanceCounts = { instances: 0, cores: 0, ram: 0 };
-  const user: InstanceCounts = { instances: 0, cores: 0, ram: 0 };
-  for (const r of rows) {
-    project.instances += 1;
-    project.cores += r.vcpus;
-    project.ram += r.memory_mb;
-    if (userId !== undefined && r.user_id === userId) {
-      user.instances += 1;
-      user.cores += r.vcpus;
-      user.ram += r.memory_mb;
-    }
-  }
-  return userId === undefined ? { project } : { project, user };
+    .executeTakeFirst();
+  const project: InstanceCounts = { instances: Number(row?.n ?? 0), cores: Number(row?.cores ?? 0), ram: Number(row?.ram ?? 0) };
+  if (userId === undefined) return { project };
+  const user: InstanceCounts = { instances: Number(row?.user_n ?? 0), cores: Number(row?.user_cores ?? 0), ram: Number(row?.user_ram ?? 0) };
+  return { project, user };
 }
 
 /** Key pairs owned by a user. */

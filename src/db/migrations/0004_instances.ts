@@ -55,7 +55,8 @@ export const m0004Instances: Migration = {
       .addColumn('requested_networks', 'text', (c) => c.notNull())
       .execute();
     await db.schema.createIndex('instances_project_idx').on('instances').columns(['project_id', 'deleted']).execute();
-    await db.schema.createIndex('instances_host_idx').on('instances').columns(['host', 'deleted']).execute();
+    // Covers the scheduler's usage sum per host and the quota sums per project.
+    await db.schema.createIndex('instances_host_idx').on('instances').columns(['deleted', 'host', 'vcpus', 'memory_mb', 'root_gb', 'ephemeral_gb']).execute();
     await db.schema.createIndex('instances_created_idx').on('instances').columns(['created_at', 'id']).execute();
     // The default listing: a project's live servers, newest first.
     await db.schema.createIndex('instances_list_idx').on('instances').columns(['project_id', 'deleted', 'created_at', 'id']).execute();
