@@ -15,6 +15,7 @@ import { deletedOps } from './actions/deleted.js';
 import { networkOps } from './actions/network.js';
 import { consolesOps } from './actions/consoles.js';
 import { eventFinish, eventStart } from '../compute/actions/record.js';
+import { recoverHost } from './recovery.js';
 
 export type { AgentDeps } from './context.js';
 
@@ -175,35 +176,19 @@ export class ComputeAgent {
   }
 
   /**
-   * Runs at service start, as Nova's init_host does: finishes deletes that
-   * were under way, puts servers that were being built into ERROR, and
-   * clears any other task_state left by a crash.
+   * Runs at service start, as Nova's init_host does: every server of this
+   * host that a crash left half-way through an action is resolved by the
+   * rules in ./recovery.ts (finish, retry, revert or ERROR), so that none
+   * keeps a task_state and none is lost.
    */
   async init(): Promise<void> {
-    const { db, driver, log } = this.deps;
-    await driver.init();
-    const rows = await db.selectFrom('instances').selectAll().where('host', '=', this.deps.host).where('deleted', '=', 0).execute();
-    const guests = new Set(await driver.listGuests());
-    for (const inst of rows) {
-      if (inst.task_state === TaskState.DELETING) {
-        await this.terminate(inst.uuid);
-        continue;
-      }
-      if (inst.vm_state === VmState.BUILDING) {
-        await this.failBuild(inst.uuid, new Error('The compute service restarted while the server was being built.'));
-        continue;
-      }
-      if (inst.task_state === TaskState.SOFT_DELETING) {
-        await this.softDelete(inst.uuid);
-        continue;
-      }
-      if (inst.task_state !== null) {
-        log.info({ uuid: inst.uuid, task_state: inst.task_state }, 'clearing task_state left by a restart');
-        await casUpdate(db, inst.uuid, 'any', { task_state: null, updated_at: this.now() });
-      }
-      if (!guests.has(inst.uuid) && driver.adopt) {
-        await driver.adopt(inst.uuid, inst.power_state);
-      }
-    }
+    await this.deps.driver.init();
+    await recoverHost({
+      ctx: this.ctx,
+      op: (method, args) => this.handle(method, args),
+      terminate: (uuid) => this.terminate(uuid),
+      softDelete: (uuid) => this.softDelete(uuid),
+      failBuild: (uuid, err) => this.failBuild(uuid, err),
+    });
   }
 }

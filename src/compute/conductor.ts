@@ -1,6 +1,8 @@
 import type { ComputeDeps } from './deps.js';
 import { hostStates } from './host-states.js';
-import { casUpdate, findInstance, flavorOf, recordFault, type Instance } from './servers/repo.js';
+import { casUpdate, findInstance, flavorOf, markDeleted, recordFault, type Instance } from './servers/repo.js';
+import { closeInterruptedEvents } from './interrupted.js';
+import { deleteShelvedImage } from './actions/image-support.js';
 import { TaskState, VmState } from './states.js';
 import { isoMicro } from '../lib/time.js';
 import { Mutex } from '../lib/mutex.js';
@@ -144,18 +146,63 @@ export class Conductor {
     if (claimed) bus.cast(computeTopic(chosen.host), 'unshelve_instance', { uuid: u.uuid, requestId: u.requestId });
   }
 
-  /** After a restart: servers that were waiting for a host are placed again. */
+  /**
+   * After a restart, the servers no compute host recovers (ComputeAgent.init
+   * handles those on a configured host): servers waiting for a host are
+   * placed again, offloaded servers being unshelved are placed again (or go
+   * back to SHELVED_OFFLOADED when no host is valid). A server left
+   * half-way on a host that is no longer configured is deleted locally when
+   * it was being deleted (as Nova's API does when the host is down), else
+   * set to ERROR. Anything else without a host has its task_state cleared.
+   */
   async recover(): Promise<void> {
-    const waiting = await this.deps.db
-      .selectFrom('instances')
-      .select('uuid')
-      .where('deleted', '=', 0)
-      .where('task_state', '=', TaskState.SCHEDULING)
-      .where('host', 'is', null)
-      .orderBy('id')
-      .execute();
-    if (waiting.length > 0) {
-      this.deps.bus.cast(CONDUCTOR_TOPIC, 'build_instances', { builds: waiting.map((w) => ({ uuid: w.uuid, adminPass: null })) });
+    const { db, config, clock, bus, log, network } = this.deps;
+    const hosts = new Set(config.compute.hosts.map((h) => h.name));
+    const rows = await db.selectFrom('instances').selectAll().where('deleted', '=', 0).where('task_state', 'is not', null).orderBy('id').execute();
+    const now = () => isoMicro(clock.now());
+    const builds: BuildRequest[] = [];
+    for (const inst of rows) {
+      if (inst.host !== null && hosts.has(inst.host)) continue;
+      await closeInterruptedEvents(db, inst.uuid, now());
+      const task = inst.task_state;
+      if (inst.host === null && task === TaskState.SCHEDULING) {
+        builds.push({ uuid: inst.uuid, adminPass: null, ...(await this.lastRequestId(inst.uuid, 'create')) });
+        continue;
+      }
+      if (inst.host === null && task === 'unshelving' && inst.vm_state === VmState.SHELVED_OFFLOADED) {
+        const { requestId } = await this.lastRequestId(inst.uuid, 'unshelve');
+        const req: UnshelveRequest = { uuid: inst.uuid, requestId: requestId ?? null, requestedHost: null };
+        bus.cast(CONDUCTOR_TOPIC, 'unshelve_instance', { ...req });
+        continue;
+      }
+      log.info({ uuid: inst.uuid, host: inst.host, vm_state: inst.vm_state, task_state: task }, 'recovering server without a compute host');
+      if (task === TaskState.DELETING || task === TaskState.SOFT_DELETING) {
+        await deleteShelvedImage(this.deps, inst);
+        await network.deallocate(inst.uuid);
+        await markDeleted(db, inst, now());
+        continue;
+      }
+      if (inst.host !== null || inst.vm_state === VmState.BUILDING) {
+        const message = inst.host !== null ? `Compute host ${inst.host} could not be found.` : 'The service restarted while the server was being built.';
+        if (await casUpdate(db, inst.uuid, [task], { vm_state: VmState.ERROR, task_state: null, updated_at: now() })) {
+          await recordFault(db, inst.uuid, { code: 500, message, details: '', created_at: now() });
+        }
+        continue;
+      }
+      await casUpdate(db, inst.uuid, [task], { task_state: null, updated_at: now() });
     }
+    if (builds.length > 0) bus.cast(CONDUCTOR_TOPIC, 'build_instances', { builds });
+  }
+
+  /** The request id of the server's latest instance action of a kind, so re-sent work is recorded under it. */
+  private async lastRequestId(uuid: string, action: string): Promise<{ requestId?: string }> {
+    const row = await this.deps.db
+      .selectFrom('instance_actions')
+      .select('request_id')
+      .where('instance_uuid', '=', uuid)
+      .where('action', '=', action)
+      .orderBy('id', 'desc')
+      .executeTakeFirst();
+    return row ? { requestId: row.request_id } : {};
   }
 }
