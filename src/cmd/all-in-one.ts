@@ -123,7 +123,7 @@ async function main(): Promise<number> {
   const base = clientBaseUrl(config.host, port, config.public_url);
   const cloudsPath = resolve(config.data_dir, 'clouds.yaml');
   try {
-    writeCloudsYaml(cloudsPath, { authUrl: `${base}/identity/v3`, region: config.region, accounts });
+    writeCloudsYaml(cloudsPath, { authUrl: `${base}/identity/v3`, region: config.region, accounts, maxComputeVersion: String(boundsFor(config.release).max) });
   } catch (err) {
     await cloud.close().catch(() => undefined);
     return fail(`cannot write ${cloudsPath}: ${errorText(err)}`);

@@ -8,6 +8,22 @@ export interface CloudsYamlOptions {
   authUrl: string;
   region: string;
   accounts: readonly SeededAccount[];
+  /** The cloud's maximum compute microversion (release profile), e.g. "2.104". */
+  maxComputeVersion: string;
+}
+
+/**
+ * The newest compute microversion the packaged `openstack` CLI (python-
+ * openstackclient 6.0, Debian bookworm) accepts. Without a
+ * compute_api_version the CLI talks 2.1 and refuses flags such as
+ * `server set --description` (2.19), so clouds.yaml opts clients into the
+ * newest version both sides know.
+ */
+export const CLIENT_MAX_COMPUTE_VERSION = '2.92';
+
+export function clientComputeVersion(serverMax: string): string {
+  const minor = (v: string) => Number(v.split('.')[1] ?? 0);
+  return minor(serverMax) < minor(CLIENT_MAX_COMPUTE_VERSION) ? serverMax : CLIENT_MAX_COMPUTE_VERSION;
 }
 
 /** Hosts that mean "every interface"; clients reach them through loopback. */
@@ -40,6 +56,7 @@ export function renderCloudsYaml(opts: CloudsYamlOptions): string {
       },
       region_name: opts.region,
       identity_api_version: 3,
+      compute_api_version: clientComputeVersion(opts.maxComputeVersion),
       interface: 'public',
     };
   }

@@ -15,7 +15,7 @@ const accounts = [
 
 describe('clouds.yaml', () => {
   it('has one cloud per seeded account with the keystone v3 settings', () => {
-    const doc = parse(renderCloudsYaml({ authUrl: 'http://127.0.0.1:8774/identity/v3', region: 'RegionOne', accounts }));
+    const doc = parse(renderCloudsYaml({ authUrl: 'http://127.0.0.1:8774/identity/v3', region: 'RegionOne', accounts, maxComputeVersion: '2.104' }));
     assert.deepEqual(Object.keys(doc.clouds), ['stratus-admin', 'stratus-demo']);
     assert.deepEqual(doc.clouds['stratus-demo'], {
       auth: {
@@ -28,15 +28,21 @@ describe('clouds.yaml', () => {
       },
       region_name: 'RegionOne',
       identity_api_version: 3,
+      compute_api_version: '2.92',
       interface: 'public',
     });
+  });
+
+  it('asks for the cloud\'s maximum microversion when it is below the CLI\'s', () => {
+    const doc = parse(renderCloudsYaml({ authUrl: 'http://x/identity/v3', region: 'RegionOne', accounts, maxComputeVersion: '2.79' }));
+    assert.equal(doc.clouds['stratus-demo'].compute_api_version, '2.79');
   });
 
   it('is written with mode 0600', () => {
     const dir = mkdtempSync(join(tmpdir(), 'stratus-cmd-'));
     try {
       const path = join(dir, 'sub', 'clouds.yaml');
-      writeCloudsYaml(path, { authUrl: 'http://x/identity/v3', region: 'RegionOne', accounts });
+      writeCloudsYaml(path, { authUrl: 'http://x/identity/v3', region: 'RegionOne', accounts, maxComputeVersion: '2.104' });
       assert.equal(statSync(path).mode & 0o777, 0o600);
       assert.match(readFileSync(path, 'utf8'), /stratus-admin/);
     } finally {
