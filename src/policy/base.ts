@@ -1,5 +1,10 @@
 import type { PolicyDefault } from './types.js';
 
+/** A rule declared next to the API it guards: name, Nova's default check, and the one operation it covers. */
+export function policyRule(name: string, check: string, description: string, method: string, path: string): PolicyDefault {
+  return { name, check, description, operations: [{ method, path }] };
+}
+
 /** Nova's base rules (new defaults, project scope). */
 export const basePolicies: PolicyDefault[] = [
   { name: 'context_is_admin', check: 'role:admin', description: 'Decides what is required for the is_admin:True check.' },

@@ -5,36 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startTestCloud, type TestCloud } from '../helpers/cloud.js';
 import { boot, cirrosId } from '../helpers/servers.js';
-
-/** Creates a user with only the reader role on demo's project and returns its token. */
-async function readerToken(cloud: TestCloud): Promise<string> {
-  const demo = cloud.identity.accounts.find((a) => a.username === 'demo');
-  assert.ok(demo);
-  const user = await cloud.request({
-    method: 'POST',
-    url: '/identity/v3/users',
-    as: 'admin',
-    body: { user: { name: 'auditor', password: 'pw-auditor', domain_id: 'default' } },
-  });
-  assert.equal(user.status, 201, user.text);
-  const roles = await cloud.request({ url: '/identity/v3/roles?name=reader', as: 'admin' });
-  const roleId = roles.body.roles[0].id as string;
-  const grant = await cloud.request({ method: 'PUT', url: `/identity/v3/projects/${demo.projectId}/users/${user.body.user.id}/roles/${roleId}`, as: 'admin' });
-  assert.equal(grant.status, 204);
-  const tok = await cloud.app.inject({
-    method: 'POST',
-    url: '/identity/v3/auth/tokens',
-    headers: { 'content-type': 'application/json' },
-    payload: {
-      auth: {
-        identity: { methods: ['password'], password: { user: { name: 'auditor', domain: { id: 'default' }, password: 'pw-auditor' } } },
-        scope: { project: { id: demo.projectId } },
-      },
-    },
-  });
-  assert.equal(tok.statusCode, 201);
-  return String(tok.headers['x-subject-token']);
-}
+import { readerToken } from '../helpers/actions.js';
 
 describe('servers: policy', () => {
   let cloud: TestCloud;

@@ -3,7 +3,7 @@ import { pyRepr, schemaFor } from '../../api/validation.js';
 import type { ComputeRequest } from '../../api/route.js';
 import { badRequest, conflict, notFound } from '../../errors.js';
 import { NetworkError } from '../../network/model.js';
-import { ANYONE, PROJECT_MEMBER_OR_ADMIN, PROJECT_READER_OR_ADMIN } from '../../policy/base.js';
+import { ANYONE, PROJECT_MEMBER_OR_ADMIN, PROJECT_READER_OR_ADMIN, policyRule } from '../../policy/base.js';
 import type { PolicyDefault } from '../../policy/types.js';
 import type { ComputeDeps } from '../deps.js';
 import { raw } from '../resources/common.js';
@@ -27,21 +27,14 @@ export const FIP_POLICY = {
   pools: 'os_compute_api:os-floating-ip-pools',
 } as const;
 
-const rule = (name: string, check: string, description: string, method: string, path: string): PolicyDefault => ({
-  name,
-  check,
-  description,
-  operations: [{ method, path }],
-});
-
 export const floatingIpsPolicies: PolicyDefault[] = [
-  rule(FIP_POLICY.add, PROJECT_MEMBER_OR_ADMIN, 'Associate floating IPs to server. This API is deprecated.', 'POST', '/servers/{server_id}/action (addFloatingIp)'),
-  rule(FIP_POLICY.remove, PROJECT_MEMBER_OR_ADMIN, 'Disassociate floating IPs to server. This API is deprecated.', 'POST', '/servers/{server_id}/action (removeFloatingIp)'),
-  rule(FIP_POLICY.list, PROJECT_READER_OR_ADMIN, 'List floating IPs. This API is deprecated.', 'GET', '/os-floating-ips'),
-  rule(FIP_POLICY.create, PROJECT_MEMBER_OR_ADMIN, 'Create floating IPs. This API is deprecated.', 'POST', '/os-floating-ips'),
-  rule(FIP_POLICY.show, PROJECT_READER_OR_ADMIN, 'Show floating IPs. This API is deprecated.', 'GET', '/os-floating-ips/{floating_ip_id}'),
-  rule(FIP_POLICY.delete, PROJECT_MEMBER_OR_ADMIN, 'Delete floating IPs. This API is deprecated.', 'DELETE', '/os-floating-ips/{floating_ip_id}'),
-  rule(FIP_POLICY.pools, ANYONE, 'List floating IP pools. This API is deprecated.', 'GET', '/os-floating-ip-pools'),
+  policyRule(FIP_POLICY.add, PROJECT_MEMBER_OR_ADMIN, 'Associate floating IPs to server. This API is deprecated.', 'POST', '/servers/{server_id}/action (addFloatingIp)'),
+  policyRule(FIP_POLICY.remove, PROJECT_MEMBER_OR_ADMIN, 'Disassociate floating IPs to server. This API is deprecated.', 'POST', '/servers/{server_id}/action (removeFloatingIp)'),
+  policyRule(FIP_POLICY.list, PROJECT_READER_OR_ADMIN, 'List floating IPs. This API is deprecated.', 'GET', '/os-floating-ips'),
+  policyRule(FIP_POLICY.create, PROJECT_MEMBER_OR_ADMIN, 'Create floating IPs. This API is deprecated.', 'POST', '/os-floating-ips'),
+  policyRule(FIP_POLICY.show, PROJECT_READER_OR_ADMIN, 'Show floating IPs. This API is deprecated.', 'GET', '/os-floating-ips/{floating_ip_id}'),
+  policyRule(FIP_POLICY.delete, PROJECT_MEMBER_OR_ADMIN, 'Delete floating IPs. This API is deprecated.', 'DELETE', '/os-floating-ips/{floating_ip_id}'),
+  policyRule(FIP_POLICY.pools, ANYONE, 'List floating IP pools. This API is deprecated.', 'GET', '/os-floating-ip-pools'),
 ];
 
 /** Nova's parameter_types.ip_address; the format is checked by checkIp (for jsonschema's oneOf wording). */

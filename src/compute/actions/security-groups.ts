@@ -2,7 +2,7 @@ import { schemaFor } from '../../api/validation.js';
 import type { ComputeRequest } from '../../api/route.js';
 import { ApiError, badRequest, conflict, notFound } from '../../errors.js';
 import { NetworkError } from '../../network/model.js';
-import { PROJECT_MEMBER_OR_ADMIN, PROJECT_READER_OR_ADMIN } from '../../policy/base.js';
+import { PROJECT_MEMBER_OR_ADMIN, PROJECT_READER_OR_ADMIN, policyRule } from '../../policy/base.js';
 import type { PolicyDefault } from '../../policy/types.js';
 import type { ComputeDeps } from '../deps.js';
 import { raw } from '../resources/common.js';
@@ -29,24 +29,17 @@ export const SG_POLICY = {
   remove: 'os_compute_api:os-security-groups:remove',
 } as const;
 
-const rule = (name: string, check: string, description: string, method: string, path: string): PolicyDefault => ({
-  name,
-  check,
-  description,
-  operations: [{ method, path }],
-});
-
 export const securityGroupsPolicies: PolicyDefault[] = [
-  rule(SG_POLICY.get, PROJECT_READER_OR_ADMIN, 'List security groups. This API is deprecated.', 'GET', '/os-security-groups'),
-  rule(SG_POLICY.show, PROJECT_READER_OR_ADMIN, 'Show security group. This API is deprecated.', 'GET', '/os-security-groups/{security_group_id}'),
-  rule(SG_POLICY.create, PROJECT_MEMBER_OR_ADMIN, 'Create security group. This API is deprecated.', 'POST', '/os-security-groups'),
-  rule(SG_POLICY.update, PROJECT_MEMBER_OR_ADMIN, 'Update security group. This API is deprecated.', 'PUT', '/os-security-groups/{security_group_id}'),
-  rule(SG_POLICY.delete, PROJECT_MEMBER_OR_ADMIN, 'Delete security group. This API is deprecated.', 'DELETE', '/os-security-groups/{security_group_id}'),
-  rule(SG_POLICY.ruleCreate, PROJECT_MEMBER_OR_ADMIN, 'Create security group Rule. This API is deprecated.', 'POST', '/os-security-group-rules'),
-  rule(SG_POLICY.ruleDelete, PROJECT_MEMBER_OR_ADMIN, 'Delete security group Rule. This API is deprecated.', 'DELETE', '/os-security-group-rules/{security_group_id}'),
-  rule(SG_POLICY.list, PROJECT_READER_OR_ADMIN, 'List security groups of server.', 'GET', '/servers/{server_id}/os-security-groups'),
-  rule(SG_POLICY.add, PROJECT_MEMBER_OR_ADMIN, 'Add security groups to server.', 'POST', '/servers/{server_id}/action (addSecurityGroup)'),
-  rule(SG_POLICY.remove, PROJECT_MEMBER_OR_ADMIN, 'Remove security groups from server.', 'POST', '/servers/{server_id}/action (removeSecurityGroup)'),
+  policyRule(SG_POLICY.get, PROJECT_READER_OR_ADMIN, 'List security groups. This API is deprecated.', 'GET', '/os-security-groups'),
+  policyRule(SG_POLICY.show, PROJECT_READER_OR_ADMIN, 'Show security group. This API is deprecated.', 'GET', '/os-security-groups/{security_group_id}'),
+  policyRule(SG_POLICY.create, PROJECT_MEMBER_OR_ADMIN, 'Create security group. This API is deprecated.', 'POST', '/os-security-groups'),
+  policyRule(SG_POLICY.update, PROJECT_MEMBER_OR_ADMIN, 'Update security group. This API is deprecated.', 'PUT', '/os-security-groups/{security_group_id}'),
+  policyRule(SG_POLICY.delete, PROJECT_MEMBER_OR_ADMIN, 'Delete security group. This API is deprecated.', 'DELETE', '/os-security-groups/{security_group_id}'),
+  policyRule(SG_POLICY.ruleCreate, PROJECT_MEMBER_OR_ADMIN, 'Create security group Rule. This API is deprecated.', 'POST', '/os-security-group-rules'),
+  policyRule(SG_POLICY.ruleDelete, PROJECT_MEMBER_OR_ADMIN, 'Delete security group Rule. This API is deprecated.', 'DELETE', '/os-security-group-rules/{security_group_id}'),
+  policyRule(SG_POLICY.list, PROJECT_READER_OR_ADMIN, 'List security groups of server.', 'GET', '/servers/{server_id}/os-security-groups'),
+  policyRule(SG_POLICY.add, PROJECT_MEMBER_OR_ADMIN, 'Add security groups to server.', 'POST', '/servers/{server_id}/action (addSecurityGroup)'),
+  policyRule(SG_POLICY.remove, PROJECT_MEMBER_OR_ADMIN, 'Remove security groups from server.', 'POST', '/servers/{server_id}/action (removeSecurityGroup)'),
 ];
 
 function bodySchema(key: string) {

@@ -6,14 +6,14 @@ import { join } from 'node:path';
 import type { GuestNic } from '../../../src/virt/driver.js';
 import { startTestCloud, type TestCloud } from '../../helpers/cloud.js';
 import { boot } from '../../helpers/servers.js';
-import { ALL_VM_STATES, assertPolicy, helpers, ticks } from './power-lock-helpers.js';
+import { ALL_VM_STATES, assertPolicy, actionKit, ticks } from '../../helpers/actions.js';
 
 describe('actions: os-resetState / injectNetworkInfo / resetNetwork', () => {
   let cloud: TestCloud;
-  let h: ReturnType<typeof helpers>;
+  let h: ReturnType<typeof actionKit>;
   before(async () => {
     cloud = await startTestCloud({ quotas: { instances: -1, cores: -1, ram: -1 } });
-    h = helpers(cloud);
+    h = actionKit(cloud);
   });
   after(async () => {
     await cloud.close();
@@ -47,7 +47,7 @@ describe('actions: os-resetState / injectNetworkInfo / resetNetwork', () => {
     it('unsticks a server whose task is under way', async () => {
       const slow = await startTestCloud({ compute: { timing: 'visible', step_ms: 1000 } });
       try {
-        const s = helpers(slow);
+        const s = actionKit(slow);
         const id = await boot(slow);
         assert.equal((await s.act(id, { 'os-stop': null })).status, 202);
         await ticks();
@@ -100,7 +100,7 @@ describe('actions: os-resetState / injectNetworkInfo / resetNetwork', () => {
       const id = await boot(cloud);
       assertPolicy(await h.act(id, { injectNetworkInfo: null }), 'os_compute_api:os-admin-actions:inject_network_info');
       const before = (await h.faults(id)).length;
-      const driver = await h.hostOf(id);
+      const driver = await h.driverOf(id);
       const seen: GuestNic[][] = [];
       const original = driver.injectNetworkInfo.bind(driver);
       driver.injectNetworkInfo = (uuid: string, nics: GuestNic[]) => {
@@ -123,7 +123,7 @@ describe('actions: os-resetState / injectNetworkInfo / resetNetwork', () => {
 
     it('records a fault when the host fails', async () => {
       const id = await boot(cloud);
-      (await h.hostOf(id)).failNext('injectNetworkInfo', { uuid: id, message: 'no guest agent' });
+      (await h.driverOf(id)).failNext('injectNetworkInfo', { uuid: id, message: 'no guest agent' });
       assert.equal((await h.act(id, { injectNetworkInfo: null }, 'admin')).status, 202);
       await cloud.settle();
       assert.equal((await h.faults(id)).at(-1)?.message, 'no guest agent');
@@ -138,7 +138,7 @@ describe('actions: os-resetState / injectNetworkInfo / resetNetwork', () => {
       writeFileSync(file, '"os_compute_api:os-admin-actions:inject_network_info": "rule:project_member_or_admin"\n');
       const open = await startTestCloud({ policy_file: file });
       try {
-        const o = helpers(open);
+        const o = actionKit(open);
         const id = await boot(open);
         assert.equal((await o.act(id, { injectNetworkInfo: null })).status, 202);
         await o.act(id, { lock: null });

@@ -27,7 +27,7 @@ describe('consoles: os-getConsoleOutput, remote consoles, console auth tokens', 
     cloud.request({ method: 'POST', url: `/compute/v2.1/servers/${id}/remote-consoles`, as, body, version });
   const tokenInfo = (token: string, version = '2.31', as: Who = 'admin') =>
     cloud.request({ url: `/compute/v2.1/os-console-auth-tokens/${encodeURIComponent(token)}`, as, version });
-  const hostOf = async (id: string) => (await cloud.request({ url: `/compute/v2.1/servers/${id}`, as: 'admin' })).body.server['OS-EXT-SRV-ATTR:host'] as string;
+  const driverOf = async (id: string) => (await cloud.request({ url: `/compute/v2.1/servers/${id}`, as: 'admin' })).body.server['OS-EXT-SRV-ATTR:host'] as string;
   /** The token inside a console URL. */
   const tokenOf = (url: string): string => {
     const u = new URL(url.replace(/^ws/, 'http'));
@@ -172,7 +172,7 @@ describe('consoles: os-getConsoleOutput, remote consoles, console auth tokens', 
 
     it('a driver failure is a 500 and an instance fault', async () => {
       const id = await boot(cloud);
-      cloud.compute.drivers.get(await hostOf(id))?.failNext('consoleEndpoint', { uuid: id, message: 'vnc server down' });
+      cloud.compute.drivers.get(await driverOf(id))?.failNext('consoleEndpoint', { uuid: id, message: 'vnc server down' });
       const res = await remote(id, { remote_console: { protocol: 'vnc', type: 'novnc' } });
       assert.equal(res.status, 500);
       const fault = await cloud.db.selectFrom('instance_faults').selectAll().where('instance_uuid', '=', id).executeTakeFirstOrThrow();

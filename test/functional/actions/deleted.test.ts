@@ -3,17 +3,17 @@ import assert from 'node:assert/strict';
 import { PowerState } from '../../../src/compute/states.js';
 import { startTestCloud, type TestCloud } from '../../helpers/cloud.js';
 import { boot } from '../../helpers/servers.js';
-import { ALL_VM_STATES, kit } from './image-actions-helpers.js';
+import { ALL_VM_STATES, actionKit } from '../../helpers/actions.js';
 
 const QUOTAS = { instances: 100, cores: 200, ram: 512000 };
 
 describe('action: restore / forceDelete and the periodic reclaim (reclaim_instance_interval 3600)', () => {
   let cloud: TestCloud;
-  let k: ReturnType<typeof kit>;
+  let k: ReturnType<typeof actionKit>;
   before(async () => {
     // Tokens must outlive the hours the clock is moved forward.
     cloud = await startTestCloud({ quotas: QUOTAS, compute: { reclaim_instance_interval: 3600 }, auth: { token_ttl_seconds: 30 * 86400 } });
-    k = kit(cloud);
+    k = actionKit(cloud);
   });
   after(async () => {
     await cloud.close();
@@ -65,7 +65,7 @@ describe('action: restore / forceDelete and the periodic reclaim (reclaim_instan
 
     const tight = await startTestCloud({ quotas: { instances: 1 }, compute: { reclaim_instance_interval: 3600 } });
     try {
-      const t = kit(tight);
+      const t = actionKit(tight);
       const a = await boot(tight);
       assert.equal((await tight.request({ method: 'DELETE', url: `/compute/v2.1/servers/${a}` })).status, 204);
       await tight.settle();

@@ -2,14 +2,14 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { startTestCloud, type TestCloud } from '../../helpers/cloud.js';
 import { boot } from '../../helpers/servers.js';
-import { assertPolicy, helpers, readerToken } from './power-lock-helpers.js';
+import { assertPolicy, actionKit, readerToken } from '../../helpers/actions.js';
 
 describe('actions: lock / unlock', () => {
   let cloud: TestCloud;
-  let h: ReturnType<typeof helpers>;
+  let h: ReturnType<typeof actionKit>;
   before(async () => {
     cloud = await startTestCloud({ quotas: { instances: -1, cores: -1, ram: -1 } });
-    h = helpers(cloud);
+    h = actionKit(cloud);
   });
   after(async () => {
     await cloud.close();

@@ -3,14 +3,14 @@ import assert from 'node:assert/strict';
 import { PowerState } from '../../../src/compute/states.js';
 import { startTestCloud, type TestCloud } from '../../helpers/cloud.js';
 import { boot } from '../../helpers/servers.js';
-import { ALL_VM_STATES, assertPolicy, helpers, readerToken, ticks } from './power-lock-helpers.js';
+import { ALL_VM_STATES, assertPolicy, actionKit, readerToken, ticks } from '../../helpers/actions.js';
 
 describe('action: changePassword', () => {
   let cloud: TestCloud;
-  let h: ReturnType<typeof helpers>;
+  let h: ReturnType<typeof actionKit>;
   before(async () => {
     cloud = await startTestCloud({ quotas: { instances: -1, cores: -1, ram: -1 } });
-    h = helpers(cloud);
+    h = actionKit(cloud);
   });
   after(async () => {
     await cloud.close();
@@ -35,7 +35,7 @@ describe('action: changePassword', () => {
   it('shows PASSWORD (task_state updating_password) while the host works', async () => {
     const slow = await startTestCloud({ compute: { timing: 'visible', step_ms: 1000 } });
     try {
-      const s = helpers(slow);
+      const s = actionKit(slow);
       const id = await boot(slow);
       const pending = s.act(id, { changePassword: { adminPass: 'x' } });
       await ticks();
@@ -96,7 +96,7 @@ describe('action: changePassword', () => {
 
   it('answers 409 when the host cannot set it: task_state reverted, fault and failed event', async () => {
     const id = await boot(cloud);
-    (await h.hostOf(id)).failNext('setAdminPassword', { uuid: id, message: 'agent timed out' });
+    (await h.driverOf(id)).failNext('setAdminPassword', { uuid: id, message: 'agent timed out' });
     const res = await change(id);
     assert.deepEqual(res.body, {
       conflictingRequest: { code: 409, message: `Failed to set admin password on ${id} because error setting admin password` },
@@ -114,11 +114,11 @@ describe('action: changePassword', () => {
 
   it('answers 409 when the guest is not running', async () => {
     const id = await boot(cloud);
-    (await h.hostOf(id)).setPowerState(id, PowerState.SHUTDOWN);
+    (await h.driverOf(id)).setPowerState(id, PowerState.SHUTDOWN);
     const res = await change(id);
     assert.equal(h.conflictMsg(res), `Failed to set admin password on ${id} because instance ${id} is not running`);
     assert.equal((await h.row(id)).task_state, null);
-    (await h.hostOf(id)).setPowerState(id, PowerState.RUNNING);
+    (await h.driverOf(id)).setPowerState(id, PowerState.RUNNING);
   });
 
   it('hides another project\'s server (404), asks the policy (403), lets admins act', async () => {

@@ -3,24 +3,24 @@ import assert from 'node:assert/strict';
 import { statusOf } from '../../../src/compute/states.js';
 import { startTestCloud, type TestCloud } from '../../helpers/cloud.js';
 import { boot } from '../../helpers/servers.js';
-import { ALL_VM_STATES, assertPolicy, helpers, readerToken, ticks } from './power-lock-helpers.js';
+import { ALL_VM_STATES, assertPolicy, actionKit, readerToken, ticks } from '../../helpers/actions.js';
 
 describe('actions: os-start / os-stop / reboot / suspend / resume / trigger_crash_dump', () => {
   let cloud: TestCloud;
-  let h: ReturnType<typeof helpers>;
+  let h: ReturnType<typeof actionKit>;
   before(async () => {
     cloud = await startTestCloud({ quotas: { instances: -1, cores: -1, ram: -1 } });
-    h = helpers(cloud);
+    h = actionKit(cloud);
   });
   after(async () => {
     await cloud.close();
   });
 
   /** A cloud whose virt steps take a visible second, to observe transitional states. */
-  async function withSlowCloud(fn: (slow: TestCloud, s: ReturnType<typeof helpers>) => Promise<void>): Promise<void> {
+  async function withSlowCloud(fn: (slow: TestCloud, s: ReturnType<typeof actionKit>) => Promise<void>): Promise<void> {
     const slow = await startTestCloud({ compute: { timing: 'visible', step_ms: 1000 } });
     try {
-      await fn(slow, helpers(slow));
+      await fn(slow, actionKit(slow));
     } finally {
       await slow.settle().catch(() => undefined);
       await slow.close();
@@ -123,7 +123,7 @@ describe('actions: os-start / os-stop / reboot / suspend / resume / trigger_cras
 
     it('reverts the task_state and records the fault when the host fails', async () => {
       const id = await boot(cloud);
-      (await h.hostOf(id)).failNext('powerOff', { uuid: id, message: 'acpi said no' });
+      (await h.driverOf(id)).failNext('powerOff', { uuid: id, message: 'acpi said no' });
       const res = await h.act(id, { 'os-stop': null });
       assert.equal(res.status, 202);
       await cloud.settle();
@@ -139,7 +139,7 @@ describe('actions: os-start / os-stop / reboot / suspend / resume / trigger_cras
 
       await h.act(id, { 'os-stop': null });
       await cloud.settle();
-      (await h.hostOf(id)).failNext('powerOn', { uuid: id, message: 'no power' });
+      (await h.driverOf(id)).failNext('powerOn', { uuid: id, message: 'no power' });
       assert.equal((await h.act(id, { 'os-start': null })).status, 202);
       await cloud.settle();
       const still = await h.show(id);
@@ -285,7 +285,7 @@ describe('actions: os-start / os-stop / reboot / suspend / resume / trigger_cras
 
     it('SOFT failing with the guest still running: fault recorded, server stays ACTIVE', async () => {
       const id = await boot(cloud);
-      (await h.hostOf(id)).failNext('reboot', { uuid: id, message: 'guest ignored ACPI' });
+      (await h.driverOf(id)).failNext('reboot', { uuid: id, message: 'guest ignored ACPI' });
       const res = await h.act(id, { reboot: { type: 'SOFT' } });
       assert.equal(res.status, 202);
       await cloud.settle();
@@ -301,7 +301,7 @@ describe('actions: os-start / os-stop / reboot / suspend / resume / trigger_cras
       const id = await boot(cloud);
       await h.act(id, { 'os-stop': null });
       await cloud.settle();
-      (await h.hostOf(id)).failNext('reboot', { uuid: id, message: 'disk gone' });
+      (await h.driverOf(id)).failNext('reboot', { uuid: id, message: 'disk gone' });
       const res = await h.act(id, { reboot: { type: 'HARD' } });
       assert.equal(res.status, 202);
       await cloud.settle();
@@ -363,7 +363,7 @@ describe('actions: os-start / os-stop / reboot / suspend / resume / trigger_cras
 
     it('reverts the task_state on a driver failure', async () => {
       const id = await boot(cloud);
-      (await h.hostOf(id)).failNext('suspend', { uuid: id, message: 'no room for memory' });
+      (await h.driverOf(id)).failNext('suspend', { uuid: id, message: 'no room for memory' });
       const res = await h.act(id, { suspend: null });
       await cloud.settle();
       const after = await h.show(id);
@@ -389,7 +389,7 @@ describe('actions: os-start / os-stop / reboot / suspend / resume / trigger_cras
       const { action, events } = await h.actionOf(res);
       assert.equal(action?.action, 'trigger_crash_dump');
       assert.deepEqual(events.map((e) => [e.event, e.result]), [['compute_trigger_crash_dump', 'Success']]);
-      assert.match(await (await h.hostOf(id)).consoleOutput(id), /NMI/, 'the guest got the NMI');
+      assert.match(await (await h.driverOf(id)).consoleOutput(id), /NMI/, 'the guest got the NMI');
     });
 
     it('takes only null', async () => {
@@ -420,7 +420,7 @@ describe('actions: os-start / os-stop / reboot / suspend / resume / trigger_cras
 
     it('records a driver failure as a fault and a failed event, state untouched', async () => {
       const id = await boot(cloud);
-      (await h.hostOf(id)).failNext('triggerCrashDump', { uuid: id, message: 'NMI not supported' });
+      (await h.driverOf(id)).failNext('triggerCrashDump', { uuid: id, message: 'NMI not supported' });
       const res = await h.act(id, { trigger_crash_dump: null }, 'demo', '2.17');
       assert.equal(res.status, 202);
       await cloud.settle();

@@ -3,16 +3,16 @@ import assert from 'node:assert/strict';
 import { PowerState } from '../../../src/compute/states.js';
 import { startTestCloud, type TestCloud } from '../../helpers/cloud.js';
 import { boot, cirrosId } from '../../helpers/servers.js';
-import { ALL_VM_STATES, kit } from './image-actions-helpers.js';
+import { ALL_VM_STATES, actionKit } from '../../helpers/actions.js';
 
 describe('action: rebuild', () => {
   let cloud: TestCloud;
-  let k: ReturnType<typeof kit>;
+  let k: ReturnType<typeof actionKit>;
   let cirros: string;
   let other: string;
   before(async () => {
     cloud = await startTestCloud({ quotas: { metadata_items: 3, instances: 100, cores: 200, ram: 512000 } });
-    k = kit(cloud);
+    k = actionKit(cloud);
     cirros = await cirrosId(cloud);
     other = await k.makeImage('other');
   });
@@ -90,7 +90,7 @@ describe('action: rebuild', () => {
   it('shows rebuilding, rebuild_block_device_mapping and rebuild_spawning on the way', async () => {
     const slow = await startTestCloud({ compute: { timing: 'visible', step_ms: 1000 } });
     try {
-      const s = kit(slow);
+      const s = actionKit(slow);
       const id = await boot(slow);
       const res = await s.act(id, { rebuild: { imageRef: await cirrosId(slow) } });
       assert.equal(res.status, 202);
@@ -111,7 +111,7 @@ describe('action: rebuild', () => {
   it('keeps a stopped server stopped (through powering-off), brings an errored one back ACTIVE', async () => {
     const slow = await startTestCloud({ compute: { timing: 'visible', step_ms: 1000 } });
     try {
-      const s = kit(slow);
+      const s = actionKit(slow);
       const id = await boot(slow);
       await s.force(id, { vm_state: 'stopped', power_state: PowerState.SHUTDOWN });
       (await s.driverOf(id)).setPowerState(id, PowerState.SHUTDOWN);

@@ -3,14 +3,14 @@ import assert from 'node:assert/strict';
 import { PowerState } from '../../../src/compute/states.js';
 import { startTestCloud, type TestCloud } from '../../helpers/cloud.js';
 import { boot } from '../../helpers/servers.js';
-import { ALL_VM_STATES, kit } from './image-actions-helpers.js';
+import { ALL_VM_STATES, actionKit } from '../../helpers/actions.js';
 
 describe('action: rescue / unrescue', () => {
   let cloud: TestCloud;
-  let k: ReturnType<typeof kit>;
+  let k: ReturnType<typeof actionKit>;
   before(async () => {
     cloud = await startTestCloud({ quotas: { instances: 100, cores: 200, ram: 512000 } });
-    k = kit(cloud);
+    k = actionKit(cloud);
   });
   after(async () => {
     await cloud.close();

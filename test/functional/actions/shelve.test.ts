@@ -4,7 +4,7 @@ import { shelvedImageIdOf } from '../../../src/compute/actions/image-support.js'
 import { PowerState } from '../../../src/compute/states.js';
 import { startTestCloud, type TestCloud } from '../../helpers/cloud.js';
 import { boot } from '../../helpers/servers.js';
-import { ALL_VM_STATES, kit } from './image-actions-helpers.js';
+import { ALL_VM_STATES, actionKit } from '../../helpers/actions.js';
 
 const QUOTAS = { instances: 100, cores: 200, ram: 512000 };
 const ZONED_HOSTS = [
@@ -15,10 +15,10 @@ const ZONED_HOSTS = [
 
 describe('action: shelve / shelveOffload / unshelve (offload at once, the default)', () => {
   let cloud: TestCloud;
-  let k: ReturnType<typeof kit>;
+  let k: ReturnType<typeof actionKit>;
   before(async () => {
     cloud = await startTestCloud({ quotas: QUOTAS, compute: { hosts: ZONED_HOSTS } });
-    k = kit(cloud);
+    k = actionKit(cloud);
   });
   after(async () => {
     await cloud.close();
@@ -71,7 +71,7 @@ describe('action: shelve / shelveOffload / unshelve (offload at once, the defaul
   it('shows shelving, the image upload and shelving_offloading on the way', async () => {
     const slow = await startTestCloud({ quotas: QUOTAS, compute: { timing: 'visible', step_ms: 1000 } });
     try {
-      const s = kit(slow);
+      const s = actionKit(slow);
       const id = await boot(slow);
       assert.equal((await s.act(id, { shelve: null })).status, 202);
       const seen = await s.trace(id, (r) => r.vm_state === 'shelved_offloaded');
@@ -237,10 +237,10 @@ describe('action: shelve / shelveOffload / unshelve (offload at once, the defaul
 
 describe('action: shelve kept on the host (shelved_offload_time -1), shelveOffload, periodic offload', () => {
   let cloud: TestCloud;
-  let k: ReturnType<typeof kit>;
+  let k: ReturnType<typeof actionKit>;
   before(async () => {
     cloud = await startTestCloud({ quotas: QUOTAS, compute: { shelved_offload_time: -1 } });
-    k = kit(cloud);
+    k = actionKit(cloud);
   });
   after(async () => {
     await cloud.close();
@@ -306,7 +306,7 @@ describe('action: shelve kept on the host (shelved_offload_time -1), shelveOfflo
   it('offloads shelved servers after shelved_offload_time (periodic task on the injected clock)', async () => {
     const timed = await startTestCloud({ quotas: QUOTAS, compute: { shelved_offload_time: 600 }, auth: { token_ttl_seconds: 30 * 86400 } });
     try {
-      const t = kit(timed);
+      const t = actionKit(timed);
       const id = await boot(timed);
       await t.act(id, { shelve: null });
       await timed.settle();

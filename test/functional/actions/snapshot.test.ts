@@ -4,14 +4,14 @@ import { backupsOf } from '../../../src/agent/actions/snapshot.js';
 import { PowerState } from '../../../src/compute/states.js';
 import { startTestCloud, type TestCloud } from '../../helpers/cloud.js';
 import { boot, cirrosId } from '../../helpers/servers.js';
-import { ALL_VM_STATES, kit } from './image-actions-helpers.js';
+import { ALL_VM_STATES, actionKit } from '../../helpers/actions.js';
 
 describe('action: createImage / createBackup', () => {
   let cloud: TestCloud;
-  let k: ReturnType<typeof kit>;
+  let k: ReturnType<typeof actionKit>;
   before(async () => {
     cloud = await startTestCloud({ quotas: { metadata_items: 2, instances: 100, cores: 200, ram: 512000 } });
-    k = kit(cloud);
+    k = actionKit(cloud);
   });
   after(async () => {
     await cloud.close();
@@ -67,7 +67,7 @@ describe('action: createImage / createBackup', () => {
   it('shows image_snapshot_pending and image_pending_upload while the host works', async () => {
     const slow = await startTestCloud({ compute: { timing: 'visible', step_ms: 1000 } });
     try {
-      const s = kit(slow);
+      const s = actionKit(slow);
       const id = await boot(slow);
       const res = await s.act(id, { createImage: { name: 'slow' } }, 'demo', '2.45');
       assert.equal(res.status, 202);
