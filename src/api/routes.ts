@@ -6,9 +6,11 @@ import { securityGroupRoutes } from '../compute/network-proxy/security-groups.js
 import { resourceRoutes } from '../compute/resources/routes.js';
 import { serverRoutes } from '../compute/servers/routes.js';
 import type { RouteDef } from './route.js';
+import { faultInjectionRoutes } from '../compute/fault-injection/routes.js';
+import type { FakeDriver } from '../virt/fake/driver.js';
 
 /** The compute route table (Nova's ROUTE_LIST): every route, registered once. */
-export function computeRoutes(deps: ComputeDeps): RouteDef[] {
+export function computeRoutes(deps: ComputeDeps, drivers: ReadonlyMap<string, FakeDriver>): RouteDef[] {
   return [
     ...serverRoutes(deps),
     ...resourceRoutes(deps),
@@ -16,5 +18,6 @@ export function computeRoutes(deps: ComputeDeps): RouteDef[] {
     ...consoleRoutes(deps),
     ...securityGroupRoutes(deps),
     ...floatingIpRoutes(deps),
+    ...faultInjectionRoutes(deps, drivers),
   ];
 }

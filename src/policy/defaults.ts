@@ -3,7 +3,8 @@ import { resourcePolicies } from '../compute/resources/policies.js';
 import { serverPolicies } from '../compute/servers/policies.js';
 import { actionPolicies } from '../compute/actions/index.js';
 import { instanceActionsPolicies } from '../compute/instance-actions/policies.js';
+import { faultInjectionPolicies } from '../compute/fault-injection/routes.js';
 import type { PolicyDefault } from './types.js';
 
 /** Every rule declared in code, base rules first. */
-export const allPolicyDefaults: PolicyDefault[] = [...basePolicies, ...resourcePolicies, ...serverPolicies, ...actionPolicies, ...instanceActionsPolicies];
+export const allPolicyDefaults: PolicyDefault[] = [...basePolicies, ...resourcePolicies, ...serverPolicies, ...actionPolicies, ...instanceActionsPolicies, ...faultInjectionPolicies];

@@ -80,6 +80,11 @@ export class FakeDriver implements VirtDriver {
     });
   }
 
+  /** The injected failures still pending. */
+  pendingFailures(): readonly { op: FakeOperation; uuid: string | null; remaining: number; message: string }[] {
+    return this.injections.map((i) => ({ ...i }));
+  }
+
   /** Drops every pending injected failure. */
   clearFailures(): void {
     this.injections.length = 0;
