@@ -10,7 +10,7 @@ import type { AgentContext } from './context.js';
  * states Nova leaves stuck). Each server is looked at once: its vm_state, its
  * task_state and the power state its guest shows; the first rule of
  * RECOVERY_RULES that matches names the step that resolves it. Every step
- * leaves the server with task_state None (docs/compat/recovery.md).
+ * leaves the server with task_state None (docs/compatibility.md (Restart recovery)).
  */
 
 /** What recovery sees of a server. */
