@@ -7,6 +7,8 @@ import { resourceRoutes } from '../compute/resources/routes.js';
 import { serverRoutes } from '../compute/servers/routes.js';
 import type { RouteDef } from './route.js';
 import { faultInjectionRoutes } from '../compute/fault-injection/routes.js';
+import { servicesRoutes } from '../compute/os-services/routes.js';
+import { hypervisorRoutes } from '../compute/hypervisors/routes.js';
 import type { FakeDriver } from '../virt/fake/driver.js';
 
 /** The compute route table (Nova's ROUTE_LIST): every route, registered once. */
@@ -19,5 +21,7 @@ export function computeRoutes(deps: ComputeDeps, drivers: ReadonlyMap<string, Fa
     ...securityGroupRoutes(deps),
     ...floatingIpRoutes(deps),
     ...faultInjectionRoutes(deps, drivers),
+    ...servicesRoutes(deps),
+    ...hypervisorRoutes(deps),
   ];
 }

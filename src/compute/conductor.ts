@@ -9,6 +9,7 @@ import { Mutex } from '../lib/mutex.js';
 import { eventFinish, eventStart } from './actions/record.js';
 import { selectHosts } from '../scheduler/scheduler.js';
 import type { RequestSpec } from '../scheduler/types.js';
+import { unschedulableHosts } from './os-services/repo.js';
 
 export const CONDUCTOR_TOPIC = 'conductor';
 export const computeTopic = (host: string): string => `compute.${host}`;
@@ -51,9 +52,12 @@ export function requestSpecFor(i: Instance, extra: Partial<RequestSpec> = {}): R
  */
 export class Conductor {
   private readonly placing = new Mutex();
-  /** Hosts whose compute service is disabled (os-services; later issue). */
-  readonly disabledHosts = new Set<string>();
   constructor(private readonly deps: ComputeDeps) {}
+
+  /** Hosts the scheduler skips: disabled, forced down or silent compute services (os-services). */
+  private skippedHosts(): Promise<Set<string>> {
+    return unschedulableHosts(this.deps);
+  }
 
   handle = async (method: string, args: Record<string, unknown>): Promise<unknown> => {
     switch (method) {
@@ -81,7 +85,7 @@ export class Conductor {
     const ev = b.requestId
       ? await eventStart(db, { instanceUuid: b.uuid, requestId: b.requestId, event: 'conductor_schedule_and_build_instances', host: null }, isoMicro(clock.now()))
       : undefined;
-    const hosts = await hostStates(db, config, this.disabledHosts);
+    const hosts = await hostStates(db, config, await this.skippedHosts());
     const spec = requestSpecFor(inst, { requestedHost: b.requestedHost ?? null, requestedNode: b.requestedNode ?? null });
     const chosen = selectHosts(hosts, spec)[0];
     const now = isoMicro(clock.now());
@@ -129,7 +133,7 @@ export class Conductor {
     const ev = u.requestId
       ? await eventStart(db, { instanceUuid: u.uuid, requestId: u.requestId, event: 'schedule_instances', host: null }, now())
       : undefined;
-    const hosts = await hostStates(db, config, this.disabledHosts);
+    const hosts = await hostStates(db, config, await this.skippedHosts());
     const chosen = selectHosts(hosts, requestSpecFor(inst, { requestedHost: u.requestedHost ?? null }))[0];
     if (!chosen) {
       await casUpdate(db, u.uuid, ['unshelving'], { task_state: null, updated_at: now() });

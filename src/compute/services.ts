@@ -5,6 +5,7 @@ import { CONDUCTOR_TOPIC, Conductor, computeTopic } from './conductor.js';
 import type { ComputeDeps } from './deps.js';
 import { initResources } from './resources/seed.js';
 import { PeriodicTasks } from './periodic.js';
+import { ServiceHeartbeat, initServices } from './os-services/repo.js';
 
 export interface ComputeServices {
   conductor: Conductor;
@@ -14,6 +15,8 @@ export interface ComputeServices {
   drivers: Map<string, FakeDriver>;
   /** Periodic tasks (reclaim of soft-deleted servers, shelved offload) on the injected clock. */
   periodic: PeriodicTasks;
+  /** Service heartbeats (os-services up/down); `pause(host)` simulates a dead compute. */
+  heartbeat: ServiceHeartbeat;
   stop(): Promise<void>;
 }
 
@@ -25,6 +28,9 @@ export interface ComputeServices {
 export async function startComputeServices(deps: ComputeDeps, network: NetworkModel): Promise<ComputeServices> {
   const { config, clock, bus, db, log } = deps;
   await initResources(deps);
+  await initServices(deps);
+  const heartbeat = new ServiceHeartbeat(deps);
+  heartbeat.start();
   const conductor = new Conductor(deps);
   bus.serve(CONDUCTOR_TOPIC, conductor.handle);
   const agents = new Map<string, ComputeAgent>();
@@ -60,8 +66,10 @@ export async function startComputeServices(deps: ComputeDeps, network: NetworkMo
     agents,
     drivers,
     periodic,
+    heartbeat,
     stop: () => {
       periodic.stop();
+      heartbeat.stop();
       return bus.drain();
     },
   };

@@ -61,6 +61,8 @@ export const ConfigSchema = Type.Object(
         shelved_offload_time: Type.Integer({ minimum: -1, default: 0 }),
         max_limit: Type.Integer({ minimum: 1, default: 1000 }),
         default_availability_zone: Type.String({ default: 'nova' }),
+        /** Seconds without a heartbeat after which a service is down. */
+        service_down_time: Type.Integer({ minimum: 1, default: 60 }),
       },
       { additionalProperties: false, default: {} },
     ),

@@ -4,7 +4,9 @@ import { serverPolicies } from '../compute/servers/policies.js';
 import { actionPolicies } from '../compute/actions/index.js';
 import { instanceActionsPolicies } from '../compute/instance-actions/policies.js';
 import { faultInjectionPolicies } from '../compute/fault-injection/routes.js';
+import { servicesPolicies } from '../compute/os-services/policies.js';
+import { hypervisorPolicies } from '../compute/hypervisors/policies.js';
 import type { PolicyDefault } from './types.js';
 
 /** Every rule declared in code, base rules first. */
-export const allPolicyDefaults: PolicyDefault[] = [...basePolicies, ...resourcePolicies, ...serverPolicies, ...actionPolicies, ...instanceActionsPolicies, ...faultInjectionPolicies];
+export const allPolicyDefaults: PolicyDefault[] = [...basePolicies, ...resourcePolicies, ...serverPolicies, ...actionPolicies, ...instanceActionsPolicies, ...faultInjectionPolicies, ...servicesPolicies, ...hypervisorPolicies];

@@ -200,7 +200,7 @@ async function rebuild(deps: ComputeDeps, req: ComputeRequest, inst: Instance): 
   }
 
   // The answer shows the server as the API left it (REBUILD), before the host starts.
-  const server = JSON.parse(await renderOne({ deps, req, disabledHosts: new Set<string>() }, updated)) as Record<string, unknown>;
+  const server = JSON.parse(await renderOne({ deps, req }, updated)) as Record<string, unknown>;
   const body = mv.ge('2.75') ? server : reducedView(server, req);
   // user_data is its own field from 2.57, not the extended attribute.
   delete body['OS-EXT-SRV-ATTR:user_data'];

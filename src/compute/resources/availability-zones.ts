@@ -1,6 +1,5 @@
-import { hostname } from 'node:os';
 import type { ComputeRequest, Reply, RouteDef } from '../../api/route.js';
-import { isoMicro } from '../../lib/time.js';
+import { isUp, listServices, serviceTime } from '../os-services/repo.js';
 import type { ComputeDeps } from '../deps.js';
 import { authorize } from './common.js';
 import { strictFrom2102Query } from './flavors.schema.js';
@@ -16,7 +15,7 @@ export const INTERNAL_ZONE = 'internal';
 interface ServiceState {
   available: boolean;
   active: boolean;
-  updated_at: string;
+  updated_at: string | null;
 }
 
 /** Zone name -> compute hosts in it, from the configured hosts (sorted). */
@@ -42,16 +41,23 @@ function summary(deps: ComputeDeps, req: ComputeRequest): Reply {
   return { status: 200, body: { availabilityZoneInfo: info } };
 }
 
-function detail(deps: ComputeDeps, req: ComputeRequest): Reply {
+/** From the services (os-services): enabled ones listed under their zone; a zone whose services are all disabled is not available. */
+async function detail(deps: ComputeDeps, req: ComputeRequest): Promise<Reply> {
   authorize(deps, req, AZ_POLICY.detail, {});
-  const updated = isoMicro(deps.clock.now());
-  const up = (): ServiceState => ({ available: true, active: true, updated_at: updated });
-  const info: Record<string, unknown>[] = [
-    { zoneName: INTERNAL_ZONE, zoneState: { available: true }, hosts: { [hostname()]: { 'nova-conductor': up(), 'nova-scheduler': up() } } },
-  ];
-  for (const [zoneName, hosts] of zonesOf(deps)) {
-    info.push({ zoneName, zoneState: { available: true }, hosts: Object.fromEntries(hosts.map((h) => [h, { 'nova-compute': up() }])) });
+  const services = await listServices(deps.db);
+  const now = deps.clock.now();
+  const zones = new Map<string, Record<string, Record<string, ServiceState>>>();
+  for (const s of services.filter((x) => !x.disabled)) {
+    const hosts = zones.get(s.availability_zone) ?? {};
+    const binaries = hosts[s.host] ?? {};
+    binaries[s.binary] = { available: isUp(s, now, deps.config.compute.service_down_time), active: true, updated_at: serviceTime(s.updated_at) };
+    hosts[s.host] = binaries;
+    zones.set(s.availability_zone, hosts);
   }
+  const byName = (a: string, b: string) => (a === INTERNAL_ZONE ? -1 : b === INTERNAL_ZONE ? 1 : a < b ? -1 : a > b ? 1 : 0);
+  const info: Record<string, unknown>[] = [...zones.keys()].sort(byName).map((zoneName) => ({ zoneName, zoneState: { available: true }, hosts: zones.get(zoneName) ?? {} }));
+  const unavailable = [...new Set(services.filter((x) => x.disabled && !zones.has(x.availability_zone)).map((x) => x.availability_zone))].sort(byName);
+  for (const zoneName of unavailable) info.push({ zoneName, zoneState: { available: false }, hosts: null });
   return { status: 200, body: { availabilityZoneInfo: info } };
 }
 

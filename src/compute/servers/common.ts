@@ -6,6 +6,7 @@ import { VmState } from '../states.js';
 import { SP } from './policies.js';
 import { faultsOf, findInstance, metadataOf, tagsOf, type Instance } from './repo.js';
 import { serverDetail, type ServerExtras } from './view.js';
+import { hostStatuses } from '../os-services/repo.js';
 
 /** A server's policy target: its owner. */
 export const targetOf = (i: Instance): Record<string, unknown> => ({ project_id: i.project_id, user_id: i.user_id });
@@ -51,17 +52,21 @@ export function requireState(
   }
 }
 
-/** host_status as Nova derives it from the compute service of the server's host. */
-export function hostStatusOf(deps: ComputeDeps, inst: Instance, disabled: ReadonlySet<string>): string {
+/**
+ * host_status as Nova derives it from the compute service of the server's
+ * host (`statuses`: host -> status, from os-services/repo.ts hostStatuses):
+ * "" without a host or service.
+ */
+export function hostStatusOf(inst: Pick<Instance, 'host'>, statuses: ReadonlyMap<string, string>): string {
   if (!inst.host) return '';
-  if (!deps.config.compute.hosts.some((h) => h.name === inst.host)) return 'UNKNOWN';
-  return disabled.has(inst.host) ? 'MAINTENANCE' : 'UP';
+  return statuses.get(inst.host) ?? '';
 }
 
 export interface RenderContext {
   deps: ComputeDeps;
   req: ComputeRequest;
-  disabledHosts: ReadonlySet<string>;
+  /** host -> host_status; loaded from the compute services when absent. */
+  hostStatuses?: ReadonlyMap<string, string>;
 }
 
 /** The columns needed to find a rendered body in the cache. */
@@ -76,10 +81,12 @@ interface Variant {
 }
 
 /** What this caller may see of servers owned by (project, user), computed once per owner. */
-function variants(rc: RenderContext): (k: ServerKey) => Variant {
+function variants(rc: RenderContext, statuses: ReadonlyMap<string, string>): (k: ServerKey) => Variant {
   const { deps, req } = rc;
+  // The hosts' statuses are part of the variant: a service change must not serve a stale host_status.
+  const states = [...statuses.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([h, s]) => `${h}=${s}`).join(',');
   const cache = new Map<string, Variant>();
-  const base = [req.mv.toString(), req.ctx.isAdmin ? 'a' : 'm', req.urls.versioned, req.urls.bookmark, [...rc.disabledHosts].join(',')].join('|');
+  const base = [req.mv.toString(), req.ctx.isAdmin ? 'a' : 'm', req.urls.versioned, req.urls.bookmark, states].join('|');
   return (k) => {
     const owner = `${k.project_id}|${k.user_id}`;
     let v = cache.get(owner);
@@ -104,9 +111,10 @@ function variants(rc: RenderContext): (k: ServerKey) => Variant {
 /** Renders full server bodies for many servers with batched lookups, as JSON text, reusing cached renders. */
 export async function renderServers(rc: RenderContext, keys: ServerKey[], single: boolean): Promise<string[]> {
   const { deps, req } = rc;
-  const variantOf = variants(rc);
-  const cacheKey = (k: ServerKey) => `${k.uuid}|${k.rev}|${single ? 's' : 'l'}|${variantOf(k).key}`;
-  const out = keys.map((k) => deps.renderCache.get(cacheKey(k)));
+  const statuses = rc.hostStatuses ?? (req.mv.ge('2.16') ? await hostStatuses(deps) : new Map<string, string>());
+  const variantOf = variants(rc, statuses);
+  const cacheKey = (k: ServerKey) => `${k.uuid}|${single ? 's' : 'l'}|${variantOf(k).key}`;
+  const out = keys.map((k) => deps.renderCache.get(cacheKey(k), k.rev));
   const missing = keys.filter((_, i) => out[i] === undefined);
   if (missing.length > 0) {
     const rows = await instancesById(deps, missing.map((k) => k.id));
@@ -120,7 +128,7 @@ export async function renderServers(rc: RenderContext, keys: ServerKey[], single
     const rendered = new Map<number, string>();
     for (const i of rows) {
       const v = variantOf(i);
-      const status = hostStatusOf(deps, i, rc.disabledHosts);
+      const status = hostStatusOf(i, statuses);
       const extras: ServerExtras = {
         metadata: metadata.get(i.uuid) ?? {},
         tags: tags.get(i.uuid) ?? [],
@@ -131,7 +139,7 @@ export async function renderServers(rc: RenderContext, keys: ServerKey[], single
       const json = JSON.stringify(
         serverDetail(i, extras, { mv: req.mv, urls: req.urls, extended: v.extended, isAdmin: req.ctx.isAdmin, flavorExtraSpecs: v.flavorExtraSpecs, single }),
       );
-      deps.renderCache.set(cacheKey(i), json);
+      deps.renderCache.set(cacheKey(i), i.rev, json);
       rendered.set(i.id, json);
     }
     keys.forEach((k, idx) => {

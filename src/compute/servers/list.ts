@@ -283,7 +283,7 @@ export async function listServers(deps: ComputeDeps, req: ComputeRequest, detail
   const next = nextLinks(req, deps.config.compute.max_limit, rows.length, rows.at(-1)?.uuid, detail ? 'servers/detail' : 'servers');
   const links = next.length > 0 ? `,"servers_links":${JSON.stringify(next)}` : '';
   const servers = detail
-    ? await renderServers({ deps, req, disabledHosts: new Set() }, rows, false)
+    ? await renderServers({ deps, req }, rows, false)
     : rows.map((r) => JSON.stringify(serverSummary(r, req.urls)));
   return { status: 200, json: `{"servers":[${servers.join(',')}]${links}}` };
 }

@@ -1,11 +1,12 @@
 /**
- * Rendered server bodies (JSON text) keyed by server, revision and the view
- * variant (microversion, what the caller may see, link base). Every write to
- * a server bumps its `rev` (src/compute/servers/repo.ts), so an entry can
- * never be stale; old entries simply stop being asked for and age out.
+ * Rendered server bodies (JSON text) keyed by server and view variant
+ * (microversion, what the caller may see, link base), each stored with the
+ * server's `rev` when it was rendered. Every write to a server bumps its rev
+ * (src/compute/servers/repo.ts), so an entry whose rev differs is stale and
+ * is replaced by the next render: one entry per server and variant at most.
  */
 export class RenderCache {
-  private readonly map = new Map<string, string>();
+  private readonly map = new Map<string, { rev: number; json: string }>();
   private readonly variants = new Map<string, number>();
   constructor(private readonly maxEntries = 20_000) {}
 
@@ -19,11 +20,16 @@ export class RenderCache {
     return id;
   }
 
-  get(key: string): string | undefined {
-    return this.map.get(key);
+  get(key: string, rev: number): string | undefined {
+    const e = this.map.get(key);
+    return e !== undefined && e.rev === rev ? e.json : undefined;
   }
 
-  set(key: string, json: string): void {
+  set(key: string, rev: number, json: string): void {
+    if (this.map.delete(key)) {
+      this.map.set(key, { rev, json });
+      return;
+    }
     if (this.map.size >= this.maxEntries) {
       // Drop the oldest tenth (Map iterates in insertion order).
       let n = Math.ceil(this.maxEntries / 10);
@@ -32,7 +38,7 @@ export class RenderCache {
         if (--n <= 0) break;
       }
     }
-    this.map.set(key, json);
+    this.map.set(key, { rev, json });
   }
 
   get size(): number {

@@ -9,7 +9,7 @@ import { authorize, loadServer, renderOne, requireUnlocked, targetOf } from './c
 import { SP } from './policies.js';
 import { casUpdate, markDeleted, type InstanceUpdate } from './repo.js';
 
-const rc = (deps: ComputeDeps, req: ComputeRequest) => ({ deps, req, disabledHosts: new Set<string>() });
+const rc = (deps: ComputeDeps, req: ComputeRequest) => ({ deps, req });
 
 /** GET /servers/{id} */
 export async function showServer(deps: ComputeDeps, req: ComputeRequest): Promise<Reply> {

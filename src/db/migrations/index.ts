@@ -5,6 +5,7 @@ import { m0003ComputeResources } from './0003_compute_resources.js';
 import { m0004Instances } from './0004_instances.js';
 import { m0005InstanceActions } from './0005_instance_actions.js';
 import { m0006ConsoleTokens } from './0006_console_tokens.js';
+import { m0007ComputeServices } from './0007_compute_services.js';
 
 /**
  * Numbered, dialect-neutral migrations (schema builder only; no raw SQL that
@@ -18,4 +19,5 @@ export const migrations: Record<string, Migration> = {
   '0004_instances': m0004Instances,
   '0005_instance_actions': m0005InstanceActions,
   '0006_console_tokens': m0006ConsoleTokens,
+  '0007_compute_services': m0007ComputeServices,
 };

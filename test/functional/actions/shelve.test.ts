@@ -203,8 +203,13 @@ describe('action: shelve / shelveOffload / unshelve (offload at once, the defaul
     const id = await boot(cloud);
     await k.act(id, { shelve: null });
     await cloud.settle();
-    const disabled = cloud.compute.conductor.disabledHosts;
-    for (const h of ZONED_HOSTS) disabled.add(h.name);
+    const setHosts = async (action: 'disable' | 'enable') => {
+      for (const h of ZONED_HOSTS) {
+        const res = await cloud.request({ method: 'PUT', url: `/compute/v2.1/os-services/${action}`, as: 'admin', body: { host: h.name, binary: 'nova-compute' } });
+        assert.equal(res.status, 200, res.text);
+      }
+    };
+    await setHosts('disable');
     try {
       const res = await k.act(id, { unshelve: null });
       assert.equal(res.status, 202);
@@ -215,7 +220,7 @@ describe('action: shelve / shelveOffload / unshelve (offload at once, the defaul
       assert.equal(r.host, null);
       assert.deepEqual((await k.actionOf(res)).events.map((e) => [e.event, e.result]), [['schedule_instances', 'Error']]);
     } finally {
-      disabled.clear();
+      await setHosts('enable');
     }
   });
 
