@@ -14,6 +14,7 @@ import { shelveOps } from './actions/shelve.js';
 import { deletedOps } from './actions/deleted.js';
 import { networkOps } from './actions/network.js';
 import { consolesOps } from './actions/consoles.js';
+import { resizeOps } from './actions/resize.js';
 import { eventFinish, eventStart } from '../compute/actions/record.js';
 import { recoverHost } from './recovery.js';
 
@@ -48,6 +49,7 @@ export class ComputeAgent {
       ...deletedOps,
       ...networkOps,
       ...consolesOps,
+      ...resizeOps,
     };
   }
 

@@ -3,6 +3,7 @@ import { closeInterruptedEvents } from '../compute/interrupted.js';
 import { casUpdate, findInstance, recordFault, type Instance, type InstanceUpdate } from '../compute/servers/repo.js';
 import { PowerState, TaskState, VmState } from '../compute/states.js';
 import type { AgentContext } from './context.js';
+import { errorResize, rollbackResize } from './actions/resize.js';
 
 /*
  * What a compute host does at start-up with the servers a crash left
@@ -40,7 +41,9 @@ export type RecoveryStep =
   | 'finish-unpause'
   | 'finish-stop'
   | 'finish-start'
-  | 'revert';
+  | 'revert'
+  | 'rollback-resize'
+  | 'error-resize';
 
 export interface RecoveryRule {
   name: string;
@@ -76,6 +79,8 @@ export const RECOVERY_RULES: readonly RecoveryRule[] = [
   { name: 'restore under way', match: (s) => s.vmState === VmState.SOFT_DELETED && s.taskState === TaskState.RESTORING, step: 'finish-restore' },
   { name: 'soft-deleted or in error', match: (s) => s.vmState === VmState.SOFT_DELETED || s.vmState === VmState.ERROR, step: 'revert' },
   { name: 'rebuild interrupted', match: task(...REBUILD_TASKS), step: 'error-rebuild' },
+  { name: 'resize interrupted on the source', match: task('resize_prep', 'resize_migrating', 'resize_migrated', 'resize_finish'), step: 'rollback-resize' },
+  { name: 'resize revert interrupted', match: task('resize_reverting'), step: 'error-resize' },
   { name: 'snapshot or backup interrupted', match: task(...IMAGE_TASKS), step: 'drop-snapshot' },
   { name: 'shelve interrupted', match: task(...SHELVING_TASKS), step: 'finish-or-revert-shelve' },
   { name: 'offload under way', match: task('shelving_offloading'), step: 'finish-offload' },
@@ -164,6 +169,8 @@ async function unfinishedSnapshotsOf(h: RecoveryHost, uuid: string): Promise<str
 
 export const RECOVERY_STEPS: Record<RecoveryStep, StepFn> = {
   none: () => Promise.resolve(),
+  'rollback-resize': (h, inst, power) => rollbackResize(h.ctx, inst, power),
+  'error-resize': (h, inst, power) => errorResize(h.ctx, inst, power),
   'finish-delete': (h, inst) => h.terminate(inst.uuid),
   'finish-soft-delete': (h, inst) => h.softDelete(inst.uuid),
   'finish-restore': async (h, inst) => {

@@ -9,7 +9,9 @@ import type { RouteDef } from './route.js';
 import { faultInjectionRoutes } from '../compute/fault-injection/routes.js';
 import { servicesRoutes } from '../compute/os-services/routes.js';
 import { hypervisorRoutes } from '../compute/hypervisors/routes.js';
+import { serverGroupRoutes } from '../compute/server-groups/routes.js';
 import type { FakeDriver } from '../virt/fake/driver.js';
+import { migrationRoutes } from '../compute/migrations/routes.js';
 
 /** The compute route table (Nova's ROUTE_LIST): every route, registered once. */
 export function computeRoutes(deps: ComputeDeps, drivers: ReadonlyMap<string, FakeDriver>): RouteDef[] {
@@ -23,5 +25,7 @@ export function computeRoutes(deps: ComputeDeps, drivers: ReadonlyMap<string, Fa
     ...faultInjectionRoutes(deps, drivers),
     ...servicesRoutes(deps),
     ...hypervisorRoutes(deps),
+    ...migrationRoutes(deps),
+    ...serverGroupRoutes(deps),
   ];
 }

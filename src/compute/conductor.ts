@@ -10,6 +10,8 @@ import { eventFinish, eventStart } from './actions/record.js';
 import { selectHosts } from '../scheduler/scheduler.js';
 import type { RequestSpec } from '../scheduler/types.js';
 import { unschedulableHosts } from './os-services/repo.js';
+import { schedulingGroupOf } from './server-groups/repo.js';
+import { moveServer } from './migrations/schedule.js';
 
 export const CONDUCTOR_TOPIC = 'conductor';
 export const computeTopic = (host: string): string => `compute.${host}`;
@@ -31,8 +33,21 @@ export interface UnshelveRequest {
   requestedHost?: string | null;
 }
 
+/** A same_host / different_host hint's servers: a uuid or a list of them. */
+function hintList(v: unknown): string[] {
+  if (typeof v === 'string') return [v];
+  return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [];
+}
+
+/**
+ * The scheduler's request for a server: its flavor, zone and stored
+ * scheduler hints (same_host / different_host). The server group part
+ * (`group`, `groupHosts`) needs the database and comes in `extra`
+ * (server-groups/repo.ts schedulingGroupOf).
+ */
 export function requestSpecFor(i: Instance, extra: Partial<RequestSpec> = {}): RequestSpec {
   const f = flavorOf(i);
+  const hints = JSON.parse(i.scheduler_hints || '{}') as Record<string, unknown>;
   return {
     vcpus: f.vcpus,
     memoryMb: f.memory_mb,
@@ -41,6 +56,8 @@ export function requestSpecFor(i: Instance, extra: Partial<RequestSpec> = {}): R
     ignoreHosts: [],
     requestedHost: null,
     requestedNode: null,
+    sameHost: hintList(hints.same_host),
+    differentHost: hintList(hints.different_host),
     ...extra,
   };
 }
@@ -67,6 +84,10 @@ export class Conductor {
       case 'unshelve_instance':
         await this.placing.run(() => this.unshelve(args as unknown as UnshelveRequest));
         return null;
+      case 'resize_instance':
+      case 'revert_resize':
+        await moveServer(this.deps, method, args, this.placing, () => this.skippedHosts());
+        return null;
       default:
         throw new Error(`conductor: unknown method ${method}`);
     }
@@ -86,7 +107,11 @@ export class Conductor {
       ? await eventStart(db, { instanceUuid: b.uuid, requestId: b.requestId, event: 'conductor_schedule_and_build_instances', host: null }, isoMicro(clock.now()))
       : undefined;
     const hosts = await hostStates(db, config, await this.skippedHosts());
-    const spec = requestSpecFor(inst, { requestedHost: b.requestedHost ?? null, requestedNode: b.requestedNode ?? null });
+    const spec = requestSpecFor(inst, {
+      requestedHost: b.requestedHost ?? null,
+      requestedNode: b.requestedNode ?? null,
+      ...(await schedulingGroupOf(db, inst.uuid)),
+    });
     const chosen = selectHosts(hosts, spec)[0];
     const now = isoMicro(clock.now());
     if (!chosen) {

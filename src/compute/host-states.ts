@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import type { Config } from '../config/index.js';
 import type { Db } from '../db/index.js';
 import type { HostState } from '../scheduler/types.js';
+import { migrationHoldings } from './migrations/holdings.js';
 
 /**
  * The scheduler's view of every configured compute host: capacity from
@@ -24,8 +25,20 @@ export async function hostStates(db: Db, config: Config, disabled: ReadonlySet<s
     .groupBy('host')
     .execute();
   const byHost = new Map(usage.map((u) => [u.host, u]));
+  // The live servers of each host (same_host / different_host hints).
+  const placed = await db.selectFrom('instances').select(['uuid', 'host']).where('deleted', '=', 0).where('host', 'is not', null).execute();
+  const uuidsByHost = new Map<string, Set<string>>();
+  for (const p of placed) {
+    if (p.host === null) continue;
+    let set = uuidsByHost.get(p.host);
+    if (!set) uuidsByHost.set(p.host, (set = new Set()));
+    set.add(p.uuid);
+  }
+  // A resize or cold migration under way also holds the other host's share (./migrations/holdings.ts).
+  const held = await migrationHoldings(db);
   return config.compute.hosts.map((h) => {
     const u = byHost.get(h.name);
+    const m = held.get(h.name);
     return {
       host: h.name,
       node: h.name,
@@ -37,10 +50,11 @@ export async function hostStates(db: Db, config: Config, disabled: ReadonlySet<s
       cpuAllocationRatio: h.cpu_allocation_ratio,
       ramAllocationRatio: h.ram_allocation_ratio,
       diskAllocationRatio: h.disk_allocation_ratio,
-      usedVcpus: Number(u?.vcpus ?? 0),
-      usedMemoryMb: Number(u?.memory_mb ?? 0),
-      usedDiskGb: Number(u?.disk_gb ?? 0),
+      usedVcpus: Number(u?.vcpus ?? 0) + (m?.vcpus ?? 0),
+      usedMemoryMb: Number(u?.memory_mb ?? 0) + (m?.memoryMb ?? 0),
+      usedDiskGb: Number(u?.disk_gb ?? 0) + (m?.diskGb ?? 0),
       instances: Number(u?.n ?? 0),
+      instanceUuids: uuidsByHost.get(h.name) ?? new Set<string>(),
     };
   });
 }

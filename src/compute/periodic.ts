@@ -4,6 +4,7 @@ import { computeTopic } from './conductor.js';
 import type { ComputeDeps } from './deps.js';
 import { casUpdate } from './servers/repo.js';
 import { TaskState, VmState } from './states.js';
+import { confirmOverdueResizes } from './migrations/auto-confirm.js';
 
 /** How often (real time) the ticker looks whether a task is due on the injected clock. */
 const DEFAULT_TICK_MS = 1000;
@@ -38,6 +39,7 @@ export class PeriodicTasks {
     this.tasks = [
       { name: 'reclaim_queued_deletes', spacingMs: c.reclaim_instance_interval * 1000, run: () => this.reclaimQueuedDeletes(), lastRun: now },
       { name: 'poll_shelved_instances', spacingMs: c.shelved_offload_time > 0 ? 3600 * 1000 : 0, run: () => this.pollShelvedInstances(), lastRun: now },
+      { name: 'poll_unconfirmed_resizes', spacingMs: Math.min(c.resize_confirm_window, 60) * 1000, run: () => this.pollUnconfirmedResizes(), lastRun: now },
     ];
   }
 
@@ -68,6 +70,11 @@ export class PeriodicTasks {
       }
       return n;
     });
+  }
+
+  /** Confirms resizes left in VERIFY_RESIZE longer than resize_confirm_window seconds (./migrations/auto-confirm.ts). */
+  pollUnconfirmedResizes(): Promise<number> {
+    return confirmOverdueResizes(this.deps);
   }
 
   /**

@@ -63,6 +63,10 @@ export const ConfigSchema = Type.Object(
         default_availability_zone: Type.String({ default: 'nova' }),
         /** Seconds without a heartbeat after which a service is down. */
         service_down_time: Type.Integer({ minimum: 1, default: 60 }),
+        /** Whether a resize or cold migration may pick the server's own host. */
+        allow_resize_to_same_host: Type.Boolean({ default: false }),
+        /** Seconds after which a resized server (VERIFY_RESIZE) is confirmed automatically; 0 = never. */
+        resize_confirm_window: Type.Integer({ minimum: 0, default: 0 }),
       },
       { additionalProperties: false, default: {} },
     ),

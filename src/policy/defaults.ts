@@ -6,7 +6,9 @@ import { instanceActionsPolicies } from '../compute/instance-actions/policies.js
 import { faultInjectionPolicies } from '../compute/fault-injection/routes.js';
 import { servicesPolicies } from '../compute/os-services/policies.js';
 import { hypervisorPolicies } from '../compute/hypervisors/policies.js';
+import { serverGroupPolicies } from '../compute/server-groups/policies.js';
+import { migrationsPolicies } from '../compute/migrations/routes.js';
 import type { PolicyDefault } from './types.js';
 
 /** Every rule declared in code, base rules first. */
-export const allPolicyDefaults: PolicyDefault[] = [...basePolicies, ...resourcePolicies, ...serverPolicies, ...actionPolicies, ...instanceActionsPolicies, ...faultInjectionPolicies, ...servicesPolicies, ...hypervisorPolicies];
+export const allPolicyDefaults: PolicyDefault[] = [...basePolicies, ...resourcePolicies, ...serverPolicies, ...actionPolicies, ...instanceActionsPolicies, ...faultInjectionPolicies, ...servicesPolicies, ...hypervisorPolicies, ...serverGroupPolicies, ...migrationsPolicies];

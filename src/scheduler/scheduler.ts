@@ -2,12 +2,33 @@ import { availabilityZoneFilter } from './filters/availability-zone.js';
 import { computeFilter } from './filters/compute.js';
 import { ignoreHostsFilter } from './filters/ignore-hosts.js';
 import { resourcesFilter } from './filters/resources.js';
+import { differentHostFilter } from './filters/different-host.js';
+import { sameHostFilter } from './filters/same-host.js';
+import { serverGroupAffinityFilter } from './filters/server-group-affinity.js';
+import { serverGroupAntiAffinityFilter } from './filters/server-group-anti-affinity.js';
 import { cpuWeigher } from './weighers/cpu.js';
 import { ramWeigher } from './weighers/ram.js';
+import { serverGroupSoftAffinityWeigher } from './weighers/server-group-soft-affinity.js';
+import { serverGroupSoftAntiAffinityWeigher } from './weighers/server-group-soft-anti-affinity.js';
 import type { HostFilter, HostState, HostWeigher, RequestSpec } from './types.js';
 
-export const defaultFilters: HostFilter[] = [computeFilter, ignoreHostsFilter, availabilityZoneFilter, resourcesFilter];
-export const defaultWeighers: HostWeigher[] = [ramWeigher(1.0), cpuWeigher(1.0)];
+export const defaultFilters: HostFilter[] = [
+  computeFilter,
+  ignoreHostsFilter,
+  availabilityZoneFilter,
+  resourcesFilter,
+  sameHostFilter,
+  differentHostFilter,
+  serverGroupAffinityFilter,
+  serverGroupAntiAffinityFilter,
+];
+/** Nova's default multipliers: 1.0 each (soft_affinity_weight_multiplier, soft_anti_affinity_weight_multiplier). */
+export const defaultWeighers: HostWeigher[] = [
+  ramWeigher(1.0),
+  cpuWeigher(1.0),
+  serverGroupSoftAffinityWeigher(1.0),
+  serverGroupSoftAntiAffinityWeigher(1.0),
+];
 
 /**
  * Picks hosts for a request: filter, then weigh (each weigher's scores

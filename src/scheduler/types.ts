@@ -14,6 +14,18 @@ export interface HostState {
   usedMemoryMb: number;
   usedDiskGb: number;
   instances: number;
+  /** The uuids of the live servers placed on the host (same_host / different_host / group filters). */
+  instanceUuids?: ReadonlySet<string>;
+}
+
+/** The server group a request belongs to, as the group filters and weighers read it. */
+export interface GroupSpec {
+  uuid: string;
+  policy: 'affinity' | 'anti-affinity' | 'soft-affinity' | 'soft-anti-affinity';
+  /** anti-affinity's rule (default 1). */
+  maxServerPerHost: number;
+  /** The group's other live members (not the server being placed). */
+  members: string[];
 }
 
 /** What one server needs (Nova's RequestSpec, reduced to what the filters read). */
@@ -27,6 +39,17 @@ export interface RequestSpec {
   /** A host requested by an admin (2.74), or null. */
   requestedHost: string | null;
   requestedNode: string | null;
+  /** scheduler hint same_host: servers whose host the server must share (empty: no constraint). */
+  sameHost?: string[];
+  /** scheduler hint different_host: servers whose hosts the server must avoid. */
+  differentHost?: string[];
+  /** The server group (scheduler hint `group`), when the server is in one. */
+  group?: GroupSpec | null;
+  /**
+   * Hosts of the group's placed members, one entry per member (a host
+   * repeats when it holds several); filled by the conductor.
+   */
+  groupHosts?: string[];
 }
 
 /** A filter says whether a host can take the request: a small pure function, one per file. */

@@ -17,6 +17,7 @@ import { securityGroupsActions, securityGroupsPolicies } from './security-groups
 import { floatingIpsActions, floatingIpsPolicies } from './floating-ips.js';
 import { fixedIpsActions, fixedIpsPolicies } from './fixed-ips.js';
 import { consolesActions, consolesPolicies } from './consoles.js';
+import { resizeActions, resizePolicies } from './resize.js';
 import type { ActionDef } from './types.js';
 
 /** Every server action, by body key. Add a new action group here. */
@@ -35,6 +36,7 @@ const ALL: ActionDef[] = [
   ...floatingIpsActions,
   ...fixedIpsActions,
   ...consolesActions,
+  ...resizeActions,
 ];
 
 export const actionPolicies: PolicyDefault[] = [
@@ -52,6 +54,7 @@ export const actionPolicies: PolicyDefault[] = [
   ...floatingIpsPolicies,
   ...fixedIpsPolicies,
   ...consolesPolicies,
+  ...resizePolicies,
 ];
 
 const BY_KEY = new Map<string, ActionDef[]>();

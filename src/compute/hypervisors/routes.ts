@@ -6,6 +6,7 @@ import { badRequest, notFound } from '../../errors.js';
 import { parseStored } from '../../lib/time.js';
 import type { HostConfig } from '../../config/index.js';
 import type { ComputeDeps } from '../deps.js';
+import { migrationHoldings } from '../migrations/holdings.js';
 import { authorize, boolFromString, lastParam, limitAndMarker, NON_NEGATIVE_INT, nextLinks, pyInt, qparam, querySchema } from '../resources/common.js';
 import { BOOLEAN } from '../resources/flavors.schema.js';
 import { COMPUTE_BINARY, isUp, listServices, type ServiceRow } from '../os-services/repo.js';
@@ -66,12 +67,18 @@ async function usageByHost(deps: ComputeDeps): Promise<Map<string, Usage>> {
     .where('host', 'is not', null)
     .groupBy('host')
     .execute();
-  return new Map(
+  const out = new Map<string, Usage>(
     rows.map((r) => [
       r.host ?? '',
       { vcpus: Number(r.vcpus), memoryMb: Number(r.memory_mb), diskGb: Number(r.disk_gb), servers: Number(r.n), busy: Number(r.busy) },
     ]),
   );
+  // What resizes and migrations hold on the other host counts as used, as the scheduler counts it.
+  for (const [host, h] of await migrationHoldings(deps.db)) {
+    const u = out.get(host) ?? { vcpus: 0, memoryMb: 0, diskGb: 0, servers: 0, busy: 0 };
+    out.set(host, { ...u, vcpus: u.vcpus + h.vcpus, memoryMb: u.memoryMb + h.memoryMb, diskGb: u.diskGb + h.diskGb });
+  }
+  return out;
 }
 
 async function serversOn(deps: ComputeDeps, host: string): Promise<{ name: string; uuid: string }[]> {

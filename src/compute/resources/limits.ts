@@ -2,7 +2,7 @@ import { schemaFor } from '../../api/validation.js';
 import type { ComputeRequest, Reply, RouteDef } from '../../api/route.js';
 import type { ComputeDeps } from '../deps.js';
 import { authorize, defaultTarget, hasParam, lastParam, qparam, querySchema } from './common.js';
-import { countInstances, quotaLimits, type QuotaResource } from './quota.js';
+import { countInstances, countServerGroups, quotaLimits, type QuotaResource } from './quota.js';
 
 export const LIMITS_POLICY = {
   index: 'os_compute_api:limits',
@@ -53,7 +53,12 @@ async function showLimits(deps: ComputeDeps, req: ComputeRequest): Promise<Reply
   const maxImageMeta = req.mv.lt('2.39');
   const limits = await quotaLimits(deps.db, deps.config, projectId);
   const counts = (await countInstances(deps.db, projectId)).project;
-  const inUse: Partial<Record<QuotaResource, number>> = { instances: counts.instances, cores: counts.cores, ram: counts.ram };
+  const inUse: Partial<Record<QuotaResource, number>> = {
+    instances: counts.instances,
+    cores: counts.cores,
+    ram: counts.ram,
+    server_groups: await countServerGroups(deps.db, projectId),
+  };
 
   const absolute: Record<string, number> = {};
   for (const [resource, names] of LIMIT_NAMES) {

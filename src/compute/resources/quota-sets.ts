@@ -5,6 +5,7 @@ import type { ComputeDeps } from '../deps.js';
 import { authorize, boolFromString, checkRange, firstParam, lastParam, objectBody, qparam, querySchema, raw } from './common.js';
 import { BOOLEAN } from './flavors.schema.js';
 import {
+  countServerGroups,
   countInstances,
   isQuotaResource,
   QUOTA_RESOURCES,
@@ -74,6 +75,7 @@ async function inUse(deps: ComputeDeps, projectId: string, userId?: string): Pro
   out.instances = c.instances;
   out.cores = c.cores;
   out.ram = c.ram;
+  out.server_groups = await countServerGroups(deps.db, projectId, userId);
   return out;
 }
 

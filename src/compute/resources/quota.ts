@@ -142,8 +142,9 @@ export async function countKeypairs(db: Db, userId: string): Promise<number> {
 
 /**
  * Usage of the countable resources: instances, cores and ram of the project
- * (or of the user in it, when `userId` is given), the user's key pairs.
- * Server groups are not modelled yet and count 0.
+ * (or of the user in it, when `userId` is given), the user's key pairs, the
+ * server groups of the project (or user). Server group members are counted
+ * per group (checkServerGroupMembersQuota), so their usage here is 0 as in Nova.
  */
 export async function quotaUsage(db: Db, projectId: string, userId?: string): Promise<QuotaUsage> {
   const counts = await countInstances(db, projectId, userId);
@@ -153,7 +154,7 @@ export async function quotaUsage(db: Db, projectId: string, userId?: string): Pr
     cores: inst.cores,
     ram: inst.ram,
     key_pairs: userId === undefined ? 0 : await countKeypairs(db, userId),
-    server_groups: 0,
+    server_groups: await countServerGroups(db, projectId, userId),
     server_group_members: 0,
   };
 }
@@ -319,4 +320,48 @@ export async function checkKeypairQuota(
 export async function checkMetadataItemsQuota(db: Db, config: Config, projectId: string, count: number): Promise<void> {
   const limit = (await quotaLimits(db, config, projectId)).metadata_items;
   if (limit >= 0 && count > limit) throw errors.quotaExceeded(`Maximum number of metadata items exceeds ${limit}`);
+}
+
+/** Server groups of a project, or of one user in it. */
+export async function countServerGroups(db: Db, projectId: string, userId?: string): Promise<number> {
+  let q = db
+    .selectFrom('server_groups')
+    .select((eb) => eb.fn.countAll<number | string | bigint>().as('n'))
+    .where('project_id', '=', projectId);
+  if (userId !== undefined) q = q.where('user_id', '=', userId);
+  const row = await q.executeTakeFirst();
+  return Number(row?.n ?? 0);
+}
+
+/**
+ * Nova's check for a new server group: the project's groups plus one must
+ * fit the project's limit and, when the user has a limit of their own, the
+ * user's groups must fit it. 403 `Quota exceeded, too many server groups.`
+ */
+export async function checkServerGroupQuota(db: Db, config: Config, projectId: string, userId: string): Promise<void> {
+  const project = (await quotaLimits(db, config, projectId)).server_groups;
+  if (project >= 0 && (await countServerGroups(db, projectId)) + 1 > project) {
+    throw errors.quotaExceeded('Quota exceeded, too many server groups.');
+  }
+  const own = (await storedLimits(db, projectId, userId)).server_groups;
+  if (own !== undefined && own >= 0 && (await countServerGroups(db, projectId, userId)) + 1 > own) {
+    throw errors.quotaExceeded('Quota exceeded, too many server groups.');
+  }
+}
+
+/**
+ * Nova's server_group_members check at server create: the group's live
+ * members created by the user (`members`) plus `delta` must fit the limit
+ * (the user's own, else the project's). 403 `Quota exceeded, too many servers in group`.
+ */
+export async function checkServerGroupMembersQuota(
+  db: Db,
+  config: Config,
+  projectId: string,
+  userId: string,
+  members: number,
+  delta: number,
+): Promise<void> {
+  const limit = (await quotaLimits(db, config, projectId, userId)).server_group_members;
+  if (limit >= 0 && members + delta > limit) throw errors.quotaExceeded('Quota exceeded, too many servers in group');
 }

@@ -7,6 +7,7 @@ import { SP } from './policies.js';
 import { faultsOf, findInstance, metadataOf, tagsOf, type Instance } from './repo.js';
 import { serverDetail, type ServerExtras } from './view.js';
 import { hostStatuses } from '../os-services/repo.js';
+import { groupsOfServers } from '../server-groups/repo.js';
 
 /** A server's policy target: its owner. */
 export const targetOf = (i: Instance): Record<string, unknown> => ({ project_id: i.project_id, user_id: i.user_id });
@@ -119,11 +120,12 @@ export async function renderServers(rc: RenderContext, keys: ServerKey[], single
   if (missing.length > 0) {
     const rows = await instancesById(deps, missing.map((k) => k.id));
     const uuids = rows.map((i) => i.uuid);
-    const [metadata, tags, addresses, faults] = await Promise.all([
+    const [metadata, tags, addresses, faults, serverGroups] = await Promise.all([
       metadataOf(deps.db, uuids),
       req.mv.ge('2.26') ? tagsOf(deps.db, uuids) : Promise.resolve(new Map<string, string[]>()),
       deps.network.addressesOf(uuids),
       faultsOf(deps.db, rows.filter((i) => i.vm_state === VmState.ERROR || i.vm_state === VmState.DELETED).map((i) => i.uuid)),
+      single && req.mv.ge('2.71') ? groupsOfServers(deps.db, uuids) : Promise.resolve(new Map<string, string[]>()),
     ]);
     const rendered = new Map<number, string>();
     for (const i of rows) {
@@ -135,6 +137,7 @@ export async function renderServers(rc: RenderContext, keys: ServerKey[], single
         addresses: addresses.get(i.uuid) ?? {},
         fault: faults.get(i.uuid),
         hostStatus: v.hostStatus === 'all' || (v.hostStatus === 'unknown' && status === 'UNKNOWN') ? status : undefined,
+        serverGroups: serverGroups.get(i.uuid) ?? [],
       };
       const json = JSON.stringify(
         serverDetail(i, extras, { mv: req.mv, urls: req.urls, extended: v.extended, isAdmin: req.ctx.isAdmin, flavorExtraSpecs: v.flavorExtraSpecs, single }),

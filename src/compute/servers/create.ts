@@ -9,13 +9,15 @@ import { CONDUCTOR_TOPIC, type BuildRequest } from '../conductor.js';
 import type { ComputeDeps } from '../deps.js';
 import { findFlavor, flavorSnapshot } from '../resources/flavors-repo.js';
 import { findKeypair } from '../resources/keypairs.js';
-import { checkInstanceQuota, checkMetadataItemsQuota, quotaLimits } from '../resources/quota.js';
+import { checkInstanceQuota, checkMetadataItemsQuota, checkServerGroupMembersQuota, quotaLimits } from '../resources/quota.js';
+import { addMembers, countUserMembers, findGroup } from '../server-groups/repo.js';
+import { pyRepr } from '../../api/validation.js';
 import { PowerState, TaskState, VmState } from '../states.js';
 import type { InstanceRow } from '../tables.js';
 import { authorize } from './common.js';
 import { recordActionStart } from '../actions/record.js';
 import { SP } from './policies.js';
-import { insertInstances, type InsertInstance } from './repo.js';
+import { insertInstances, touchInstance, type InsertInstance } from './repo.js';
 import { asBool } from './schema.js';
 import { links } from './view.js';
 
@@ -80,6 +82,28 @@ function decodeBase64(value: string): Buffer | null {
 function reservationId(): string {
   const chars = 'abcdefghijklmnopqrstuvwxyz0123456789';
   return `r-${[...randomBytes(8)].map((b) => chars[b % chars.length]).join('')}`;
+}
+
+/**
+ * Validates the scheduler hints Nova's schema constrains (group: a uuid or a
+ * list of them; different_host: a uuid or a list of them; same_host: a string
+ * or a list of them) and returns the requested group's uuid, or null.
+ */
+function checkSchedulerHints(hints: Record<string, unknown>): string | null {
+  const invalid = (field: string, v: unknown) =>
+    badRequest(`Invalid input for field/attribute ${field}. Value: ${typeof v === 'string' ? v : JSON.stringify(v)}. ${pyRepr(v)} is not valid under any of the given schemas`);
+  const uuidOrList = (field: string, v: unknown): string[] => {
+    if (typeof v === 'string' && UUID_RE.test(v)) return [v];
+    if (Array.isArray(v) && v.every((x) => typeof x === 'string' && UUID_RE.test(x))) return v as string[];
+    throw invalid(field, v);
+  };
+  if (hints.different_host !== undefined) uuidOrList('different_host', hints.different_host);
+  const same = hints.same_host;
+  if (same !== undefined && typeof same !== 'string' && !(Array.isArray(same) && same.every((x) => typeof x === 'string'))) {
+    throw badRequest(`Invalid input for field/attribute same_host. Value: ${JSON.stringify(same)}. ${pyRepr(same)} is not of type 'string', 'array'`);
+  }
+  if (hints.group === undefined) return null;
+  return uuidOrList('group', hints.group)[0] ?? null;
 }
 
 /** Quota checks and inserts run one create at a time, so two creates cannot both take the last slot. */
@@ -212,11 +236,20 @@ export async function createServer(deps: ComputeDeps, req: ComputeRequest): Prom
   const adminPass = s.adminPass ?? generatePassword();
   const reservation = reservationId();
   const hints = body['os:scheduler_hints'] ?? body['OS-SCH-HNT:scheduler_hints'] ?? {};
+  const groupUuid = checkSchedulerHints(hints);
+  let group: { uuid: string } | null = null;
+  if (groupUuid !== null) {
+    const g = await findGroup(db, groupUuid);
+    // Another project's group is not visible to its non-admin callers.
+    if (!g || (g.project_id !== projectId && !ctx.isAdmin)) throw badRequest(`Instance group ${groupUuid} could not be found.`);
+    group = g;
+  }
   const snapshot = flavorSnapshot(flavor);
   const uuids: string[] = [];
 
   await creating.run(async () => {
     const count = await checkInstanceQuota(db, config, projectId, ctx.userId, { vcpus: flavor.vcpus, memory_mb: flavor.memory_mb }, minCount, maxCount);
+    if (group) await checkServerGroupMembersQuota(db, config, projectId, ctx.userId, await countUserMembers(db, group.uuid, ctx.userId), count);
     const now = isoMicro(clock.now());
     const items: InsertInstance[] = [];
     for (let i = 0; i < count; i++) {
@@ -276,6 +309,11 @@ export async function createServer(deps: ComputeDeps, req: ComputeRequest): Prom
       items.push({ row, metadata, tags: [...new Set(s.tags ?? [])] });
     }
     await insertInstances(db, items);
+    if (group) {
+      await addMembers(db, group.uuid, uuids, now);
+      // Membership is part of the 2.71 body: never serve a render from before it.
+      for (const uuid of uuids) await touchInstance(db, uuid);
+    }
     for (const uuid of uuids) {
       await recordActionStart(db, { action: 'create', instanceUuid: uuid, requestId: req.requestId, userId: ctx.userId, projectId, now });
     }

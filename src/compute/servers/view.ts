@@ -14,6 +14,8 @@ export interface ServerExtras {
   fault: FaultInfo | undefined;
   /** host_status (2.16+) when the caller may see it, else undefined. */
   hostStatus: string | undefined;
+  /** 2.71 (show, PUT, rebuild): the uuids of the server groups the server is in. */
+  serverGroups?: string[];
 }
 
 export interface ViewOptions {
@@ -122,7 +124,7 @@ export function serverDetail(i: Instance, x: ServerExtras, o: ViewOptions): Reco
   if (mv.ge('2.19')) body.description = i.display_description;
   if (mv.ge('2.26')) body.tags = x.tags;
   if (mv.ge('2.63')) body.trusted_image_certificates = null;
-  if (mv.ge('2.71') && o.single) body.server_groups = [];
+  if (mv.ge('2.71') && o.single) body.server_groups = x.serverGroups ?? [];
   if (mv.ge('2.73')) body.locked_reason = i.locked_reason;
   if (mv.ge('2.96')) body.pinned_availability_zone = i.requested_az;
   if (mv.ge('2.100')) body.scheduler_hints = JSON.parse(i.scheduler_hints) as unknown;

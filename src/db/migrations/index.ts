@@ -6,6 +6,8 @@ import { m0004Instances } from './0004_instances.js';
 import { m0005InstanceActions } from './0005_instance_actions.js';
 import { m0006ConsoleTokens } from './0006_console_tokens.js';
 import { m0007ComputeServices } from './0007_compute_services.js';
+import { m0008ServerGroups } from './0008_server_groups.js';
+import { m0009Migrations } from './0009_migrations.js';
 
 /**
  * Numbered, dialect-neutral migrations (schema builder only; no raw SQL that
@@ -20,4 +22,6 @@ export const migrations: Record<string, Migration> = {
   '0005_instance_actions': m0005InstanceActions,
   '0006_console_tokens': m0006ConsoleTokens,
   '0007_compute_services': m0007ComputeServices,
+  '0008_server_groups': m0008ServerGroups,
+  '0009_migrations': m0009Migrations,
 };

@@ -1,0 +1,41 @@
+import type { Db } from '../../db/index.js';
+import { flavorJson, HOLDS_DEST, HOLDS_SOURCE } from './repo.js';
+
+export interface Held {
+  vcpus: number;
+  memoryMb: number;
+  diskGb: number;
+}
+
+/**
+ * Capacity a resize or cold migration holds on the host that the server's
+ * `host` column does not name (the server's own flavor is counted on its
+ * `host` by host-states.ts). Until the finish the server is on the source
+ * and the destination holds the new flavor (`migrating`, `post-migrating`);
+ * from the finish (VERIFY_RESIZE) until confirm or revert completes the
+ * server is on the destination and the source keeps the old flavor
+ * (`finished`, `confirming`, `reverting`). Confirmed, reverted and failed
+ * migrations hold nothing. Only migrations of live servers count.
+ */
+export async function migrationHoldings(db: Db): Promise<Map<string, Held>> {
+  const rows = await db
+    .selectFrom('migrations')
+    .innerJoin('instances', 'instances.uuid', 'migrations.instance_uuid')
+    .select(['migrations.status', 'migrations.source_compute', 'migrations.dest_compute', 'migrations.old_flavor', 'migrations.new_flavor'])
+    .where('instances.deleted', '=', 0)
+    .where('migrations.status', 'in', [...HOLDS_DEST, ...HOLDS_SOURCE])
+    .execute();
+  const out = new Map<string, Held>();
+  for (const r of rows) {
+    const dest = HOLDS_DEST.includes(r.status);
+    const host = dest ? r.dest_compute : r.source_compute;
+    if (!host) continue;
+    const f = flavorJson(dest ? r.new_flavor : r.old_flavor);
+    const h = out.get(host) ?? { vcpus: 0, memoryMb: 0, diskGb: 0 };
+    h.vcpus += f.vcpus;
+    h.memoryMb += f.memory_mb;
+    h.diskGb += f.root_gb + f.ephemeral_gb;
+    out.set(host, h);
+  }
+  return out;
+}
