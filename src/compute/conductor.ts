@@ -159,7 +159,8 @@ export class Conductor {
       ? await eventStart(db, { instanceUuid: u.uuid, requestId: u.requestId, event: 'schedule_instances', host: null }, now())
       : undefined;
     const hosts = await hostStates(db, config, await this.skippedHosts());
-    const chosen = selectHosts(hosts, requestSpecFor(inst, { requestedHost: u.requestedHost ?? null }))[0];
+    const spec = requestSpecFor(inst, { requestedHost: u.requestedHost ?? null, ...(await schedulingGroupOf(db, inst.uuid)) });
+    const chosen = selectHosts(hosts, spec)[0];
     if (!chosen) {
       await casUpdate(db, u.uuid, ['unshelving'], { task_state: null, updated_at: now() });
       await eventFinish(db, ev, now(), new Error('No valid host was found. There are not enough hosts available.'));

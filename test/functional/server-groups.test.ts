@@ -245,6 +245,21 @@ describe('os-server-groups', () => {
       const s = (await cloud.request({ url: `${V}/servers/${fourth?.id ?? ''}` })).body.server;
       assert.equal(s.fault.message, 'No valid host was found. There are not enough hosts available.');
     });
+    it('affinity holds at unshelve: an offloaded member comes back to its group\'s host', async () => {
+      const g = await groupId({ name: 'aff-shelve', policies: ['affinity'] });
+      await bootIn(g, 2);
+      const [a, b] = await placements(g);
+      assert.ok(a && b && a.host !== null && a.host === b.host);
+      const act = (body: unknown) => cloud.request({ method: 'POST', url: `${V}/servers/${b.id}/action`, body });
+      assert.equal((await act({ shelve: null })).status, 202);
+      await cloud.settle();
+      assert.equal(await hostOf(b.id), null, 'offloaded');
+      assert.equal((await act({ unshelve: null })).status, 202);
+      await cloud.settle();
+      // Spreading alone would pick one of the two empty hosts.
+      assert.equal(await hostOf(b.id), a.host);
+    });
+
     it('anti-affinity: one member per host; more members than hosts: the extra ones ERROR', async () => {
       const g = await groupId({ name: 'anti', policies: ['anti-affinity'] });
       await bootIn(g, 4);
