@@ -138,8 +138,8 @@ export async function shelvedImageIdOf(db: ComputeDeps['db'], instanceUuid: stri
 
 /**
  * Deleting a shelved or offloaded server deletes its shelve snapshot, as
- * Nova's delete does. For the DELETE /servers/{id} path too (the lead wires
- * it into src/compute/servers/server.ts).
+ * Nova's delete does; used by forceDelete and by DELETE /servers/{id}
+ * (src/compute/servers/server.ts).
  */
 export async function deleteShelvedImage(deps: Pick<ComputeDeps, 'db' | 'imageService' | 'log'>, inst: Instance): Promise<void> {
   if (inst.vm_state !== VmState.SHELVED && inst.vm_state !== VmState.SHELVED_OFFLOADED) return;

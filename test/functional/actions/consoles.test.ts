@@ -10,7 +10,7 @@ const GENERIC_400 = 'The server could not comply with the request since it is ei
 
 describe('consoles: os-getConsoleOutput, remote consoles, console auth tokens', () => {
   let cloud: TestCloud;
-  /** The console pages, served as the lead wires them under /compute/console. */
+  /** The console pages, as src/app.ts mounts them under /compute/console. */
   let pages: FastifyInstance;
   before(async () => {
     cloud = await startTestCloud({ quotas: { instances: -1, cores: -1, ram: -1 } });
