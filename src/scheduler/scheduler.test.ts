@@ -1,35 +1,10 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { selectHosts } from './scheduler.js';
-import type { HostState, RequestSpec } from './types.js';
+import { hostState, requestSpec } from '../../test/helpers/scheduler.js';
 
-const host = (name: string, over: Partial<HostState> = {}): HostState => ({
-  host: name,
-  node: name,
-  availabilityZone: 'nova',
-  enabled: true,
-  vcpus: 4,
-  memoryMb: 4096,
-  diskGb: 100,
-  cpuAllocationRatio: 1,
-  ramAllocationRatio: 1,
-  diskAllocationRatio: 1,
-  usedVcpus: 0,
-  usedMemoryMb: 0,
-  usedDiskGb: 0,
-  instances: 0,
-  ...over,
-});
-const spec = (over: Partial<RequestSpec> = {}): RequestSpec => ({
-  vcpus: 1,
-  memoryMb: 512,
-  diskGb: 1,
-  availabilityZone: null,
-  ignoreHosts: [],
-  requestedHost: null,
-  requestedNode: null,
-  ...over,
-});
+const host = hostState;
+const spec = requestSpec;
 
 describe('scheduler', () => {
   it('spreads to the host with the most free resources', () => {

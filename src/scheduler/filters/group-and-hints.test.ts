@@ -1,6 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { GroupSpec, HostState, RequestSpec } from '../types.js';
+import type { GroupSpec, HostState } from '../types.js';
+import { hostState, requestSpec } from '../../../test/helpers/scheduler.js';
 import { differentHostFilter } from './different-host.js';
 import { sameHostFilter } from './same-host.js';
 import { serverGroupAffinityFilter } from './server-group-affinity.js';
@@ -8,33 +9,9 @@ import { serverGroupAntiAffinityFilter } from './server-group-anti-affinity.js';
 import { serverGroupSoftAffinityWeigher } from '../weighers/server-group-soft-affinity.js';
 import { serverGroupSoftAntiAffinityWeigher } from '../weighers/server-group-soft-anti-affinity.js';
 
-const host = (name: string, uuids: string[] = []): HostState => ({
-  host: name,
-  node: name,
-  availabilityZone: 'nova',
-  enabled: true,
-  vcpus: 4,
-  memoryMb: 4096,
-  diskGb: 100,
-  cpuAllocationRatio: 1,
-  ramAllocationRatio: 1,
-  diskAllocationRatio: 1,
-  usedVcpus: 0,
-  usedMemoryMb: 0,
-  usedDiskGb: 0,
-  instances: uuids.length,
-  instanceUuids: new Set(uuids),
-});
-const spec = (over: Partial<RequestSpec> = {}): RequestSpec => ({
-  vcpus: 1,
-  memoryMb: 512,
-  diskGb: 1,
-  availabilityZone: null,
-  ignoreHosts: [],
-  requestedHost: null,
-  requestedNode: null,
-  ...over,
-});
+const host = (name: string, uuids: string[] = []): HostState =>
+  hostState(name, { instances: uuids.length, instanceUuids: new Set(uuids) });
+const spec = requestSpec;
 const group = (policy: GroupSpec['policy'], maxServerPerHost = 1): GroupSpec => ({ uuid: 'g', policy, maxServerPerHost, members: [] });
 
 describe('server group filters', () => {
