@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
-import { access, mkdir, rename, rm } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { access, mkdir, open, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { finished } from 'node:stream/promises';
@@ -124,7 +124,9 @@ export class FileImageStore implements ImageStore {
     const target = this.path(key);
     await mkdir(this.dir, { recursive: true });
     const tmp = join(this.dir, `.${key}.${randomUUID()}.part`);
-    const out = createWriteStream(tmp, { flags: 'wx' });
+    // Open before streaming: a write stream opens its file asynchronously, and a failure that
+    // came before the open finished would otherwise remove the file before it exists.
+    const out = (await open(tmp, 'wx')).createWriteStream();
     const h = new Hasher(maxBytes);
     try {
       for await (const raw of data) {
@@ -143,6 +145,7 @@ export class FileImageStore implements ImageStore {
       return h.result();
     } catch (e) {
       out.destroy();
+      await finished(out).catch(() => undefined);
       await rm(tmp, { force: true });
       throw e;
     }
