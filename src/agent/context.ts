@@ -5,6 +5,7 @@ import { isoMicro } from '../lib/time.js';
 import type { NetworkModel } from '../network/model.js';
 import type { VirtDriver } from '../virt/driver.js';
 import type { ImageService } from '../image/index.js';
+import type { Bus } from '../bus/types.js';
 
 /** What a compute host does with the image service: upload snapshots, delete them, read them. */
 export type HostImages = Pick<ImageService, 'uploadImage' | 'setStatus' | 'delete' | 'getImage'>;
@@ -21,6 +22,8 @@ export interface AgentDeps {
   driver: VirtDriver;
   /** Where snapshots, backups and shelve images go. */
   imageService: HostImages;
+  /** To reach the other hosts (a live migration's source talks to its destination). */
+  bus: Bus;
 }
 
 /** What every compute-side operation receives. */

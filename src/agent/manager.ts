@@ -15,6 +15,8 @@ import { deletedOps } from './actions/deleted.js';
 import { networkOps } from './actions/network.js';
 import { consolesOps } from './actions/consoles.js';
 import { resizeOps } from './actions/resize.js';
+import { liveMigrateOps } from './actions/live-migrate.js';
+import { destroyEvacuatedInstances, evacuateOps } from './actions/evacuate.js';
 import { eventFinish, eventStart } from '../compute/actions/record.js';
 import { recoverHost } from './recovery.js';
 
@@ -50,6 +52,8 @@ export class ComputeAgent {
       ...networkOps,
       ...consolesOps,
       ...resizeOps,
+      ...liveMigrateOps,
+      ...evacuateOps,
     };
   }
 
@@ -192,5 +196,6 @@ export class ComputeAgent {
       softDelete: (uuid) => this.softDelete(uuid),
       failBuild: (uuid, err) => this.failBuild(uuid, err),
     });
+    await destroyEvacuatedInstances(this.ctx);
   }
 }

@@ -4,6 +4,7 @@ import { casUpdate, findInstance, recordFault, type Instance, type InstanceUpdat
 import { PowerState, TaskState, VmState } from '../compute/states.js';
 import type { AgentContext } from './context.js';
 import { errorResize, rollbackResize } from './actions/resize.js';
+import { recoverLiveMigration } from './actions/live-migrate.js';
 
 /*
  * What a compute host does at start-up with the servers a crash left
@@ -43,7 +44,8 @@ export type RecoveryStep =
   | 'finish-start'
   | 'revert'
   | 'rollback-resize'
-  | 'error-resize';
+  | 'error-resize'
+  | 'rollback-live-migration';
 
 export interface RecoveryRule {
   name: string;
@@ -81,6 +83,7 @@ export const RECOVERY_RULES: readonly RecoveryRule[] = [
   { name: 'rebuild interrupted', match: task(...REBUILD_TASKS), step: 'error-rebuild' },
   { name: 'resize interrupted on the source', match: task('resize_prep', 'resize_migrating', 'resize_migrated', 'resize_finish'), step: 'rollback-resize' },
   { name: 'resize revert interrupted', match: task('resize_reverting'), step: 'error-resize' },
+  { name: 'live migration interrupted on the source', match: task('migrating'), step: 'rollback-live-migration' },
   { name: 'snapshot or backup interrupted', match: task(...IMAGE_TASKS), step: 'drop-snapshot' },
   { name: 'shelve interrupted', match: task(...SHELVING_TASKS), step: 'finish-or-revert-shelve' },
   { name: 'offload under way', match: task('shelving_offloading'), step: 'finish-offload' },
@@ -171,6 +174,7 @@ export const RECOVERY_STEPS: Record<RecoveryStep, StepFn> = {
   none: () => Promise.resolve(),
   'rollback-resize': (h, inst, power) => rollbackResize(h.ctx, inst, power),
   'error-resize': (h, inst, power) => errorResize(h.ctx, inst, power),
+  'rollback-live-migration': (h, inst, power) => recoverLiveMigration(h.ctx, inst, power),
   'finish-delete': (h, inst) => h.terminate(inst.uuid),
   'finish-soft-delete': (h, inst) => h.softDelete(inst.uuid),
   'finish-restore': async (h, inst) => {
@@ -191,6 +195,14 @@ export const RECOVERY_STEPS: Record<RecoveryStep, StepFn> = {
   },
   'error-rebuild': async (h, inst, power) => {
     await save(h, inst, { vm_state: VmState.ERROR, power_state: power });
+    // An evacuation that was rebuilding the server (here, or still waiting to leave) failed.
+    await h.ctx.deps.db
+      .updateTable('migrations')
+      .set({ status: 'failed', updated_at: now(h) })
+      .where('instance_uuid', '=', inst.uuid)
+      .where('migration_type', '=', 'evacuation')
+      .where('status', 'in', ['accepted', 'pre-migrating'])
+      .execute();
     await fault(h, inst.uuid, 'The compute service restarted while the server was being rebuilt.');
   },
   /** Nova clears the task_state; the image the API registered is deleted unless it became active, as a failed snapshot's is. */

@@ -12,6 +12,8 @@ import type { RequestSpec } from '../scheduler/types.js';
 import { unschedulableHosts } from './os-services/repo.js';
 import { schedulingGroupOf } from './server-groups/repo.js';
 import { moveServer } from './migrations/schedule.js';
+import { liveMigrate, type LiveMigrateRequest } from './migrations/live.js';
+import { evacuate, type EvacuateRequest } from './migrations/evacuate.js';
 
 export const CONDUCTOR_TOPIC = 'conductor';
 export const computeTopic = (host: string): string => `compute.${host}`;
@@ -87,6 +89,11 @@ export class Conductor {
       case 'resize_instance':
       case 'revert_resize':
         await moveServer(this.deps, method, args, this.placing, () => this.skippedHosts());
+        return null;
+      case 'live_migrate_instance':
+        return liveMigrate(this.deps, args as unknown as LiveMigrateRequest, this.placing, () => this.skippedHosts());
+      case 'evacuate_instance':
+        await evacuate(this.deps, args as unknown as EvacuateRequest, this.placing, () => this.skippedHosts());
         return null;
       default:
         throw new Error(`conductor: unknown method ${method}`);

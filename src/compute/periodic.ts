@@ -5,6 +5,7 @@ import type { ComputeDeps } from './deps.js';
 import { casUpdate } from './servers/repo.js';
 import { TaskState, VmState } from './states.js';
 import { confirmOverdueResizes } from './migrations/auto-confirm.js';
+import { computeServiceStates, REPORT_INTERVAL_MS } from './os-services/repo.js';
 
 /** How often (real time) the ticker looks whether a task is due on the injected clock. */
 const DEFAULT_TICK_MS = 1000;
@@ -39,6 +40,7 @@ export class PeriodicTasks {
     this.tasks = [
       { name: 'reclaim_queued_deletes', spacingMs: c.reclaim_instance_interval * 1000, run: () => this.reclaimQueuedDeletes(), lastRun: now },
       { name: 'poll_shelved_instances', spacingMs: c.shelved_offload_time > 0 ? 3600 * 1000 : 0, run: () => this.pollShelvedInstances(), lastRun: now },
+      { name: 'cleanup_evacuated_instances', spacingMs: REPORT_INTERVAL_MS, run: () => this.cleanupEvacuated(), lastRun: now },
       { name: 'poll_unconfirmed_resizes', spacingMs: Math.min(c.resize_confirm_window, 60) * 1000, run: () => this.pollUnconfirmedResizes(), lastRun: now },
     ];
   }
@@ -70,6 +72,27 @@ export class PeriodicTasks {
       }
       return n;
     });
+  }
+
+  /**
+   * Asks each compute host that is up again and was the source of finished
+   * evacuations to remove its copies (src/agent/actions/evacuate.ts): the
+   * old host cleans up when it comes back, however it came back (restarted,
+   * no longer forced down, heartbeating again). Returns how many hosts were asked.
+   */
+  async cleanupEvacuated(): Promise<number> {
+    const { db, bus } = this.deps;
+    const rows = await db.selectFrom('migrations').select('source_compute').distinct().where('migration_type', '=', 'evacuation').where('status', '=', 'done').execute();
+    if (rows.length === 0) return 0;
+    const states = await computeServiceStates(this.deps);
+    const configured = new Set(this.deps.config.compute.hosts.map((h) => h.name));
+    let n = 0;
+    for (const r of rows) {
+      if (!r.source_compute || !configured.has(r.source_compute) || !states.get(r.source_compute)?.up) continue;
+      bus.cast(computeTopic(r.source_compute), 'destroy_evacuated_instances', {});
+      n++;
+    }
+    return n;
   }
 
   /** Confirms resizes left in VERIFY_RESIZE longer than resize_confirm_window seconds (./migrations/auto-confirm.ts). */

@@ -1,6 +1,7 @@
 import { ComputeAgent } from '../agent/manager.js';
 import type { NetworkModel } from '../network/model.js';
-import { FakeDriver } from '../virt/fake/driver.js';
+import { FakeDriver, FakeStorage } from '../virt/fake/driver.js';
+import { hostCpuInfo } from '../virt/cpu.js';
 import { CONDUCTOR_TOPIC, Conductor, computeTopic } from './conductor.js';
 import type { ComputeDeps } from './deps.js';
 import { initResources } from './resources/seed.js';
@@ -36,7 +37,14 @@ export async function startComputeServices(deps: ComputeDeps, network: NetworkMo
   const agents = new Map<string, ComputeAgent>();
   const drivers = new Map<string, FakeDriver>();
   const stepMs = config.compute.timing === 'instant' ? 0 : config.compute.step_ms;
+  // Hosts of one shared_storage group see the same instance storage.
+  const storages = new Map<string, FakeStorage>();
   for (const h of config.compute.hosts) {
+    let storage: FakeStorage | undefined;
+    if (h.shared_storage !== undefined) {
+      storage = storages.get(h.shared_storage) ?? new FakeStorage();
+      storages.set(h.shared_storage, storage);
+    }
     const driver = new FakeDriver({
       clock,
       stepMs,
@@ -46,11 +54,12 @@ export async function startComputeServices(deps: ComputeDeps, network: NetworkMo
         diskGb: h.disk_gb,
         hypervisorType: 'fake',
         hypervisorVersion: 1000,
-        cpuInfo: { arch: 'x86_64', model: 'Nehalem', vendor: 'Intel', features: [] },
+        cpuInfo: { ...hostCpuInfo(h) },
       },
+      ...(storage ? { storage } : {}),
     });
     // imageService: snapshots, backups and shelve upload through it (src/agent/actions/snapshot.ts imagesOf).
-    const agentDeps = { host: h.name, db, clock, log: log.child({ host: h.name }), network, driver, imageService: deps.imageService };
+    const agentDeps = { host: h.name, db, clock, log: log.child({ host: h.name }), network, driver, imageService: deps.imageService, bus };
     const agent = new ComputeAgent(agentDeps);
     await agent.init();
     bus.serve(computeTopic(h.name), agent.handle);

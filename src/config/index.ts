@@ -14,6 +14,12 @@ const HostConfig = Type.Object(
     cpu_allocation_ratio: Type.Number({ exclusiveMinimum: 0, default: 4.0 }),
     ram_allocation_ratio: Type.Number({ exclusiveMinimum: 0, default: 1.0 }),
     disk_allocation_ratio: Type.Number({ exclusiveMinimum: 0, default: 1.0 }),
+    /** Hosts naming the same group share instance storage (live migration without block migration). */
+    shared_storage: Type.Optional(Type.String({ minLength: 1, maxLength: 255 })),
+    /** The host CPU as libvirt would report it: a destination must offer the source's model (or a newer one) and features. */
+    cpu_model: Type.String({ minLength: 1, default: 'Nehalem' }),
+    cpu_vendor: Type.String({ minLength: 1, default: 'Intel' }),
+    cpu_features: Type.Array(Type.String({ minLength: 1 }), { default: [] }),
   },
   { additionalProperties: false },
 );
@@ -67,6 +73,8 @@ export const ConfigSchema = Type.Object(
         allow_resize_to_same_host: Type.Boolean({ default: false }),
         /** Seconds after which a resized server (VERIFY_RESIZE) is confirmed automatically; 0 = never. */
         resize_confirm_window: Type.Integer({ minimum: 0, default: 0 }),
+        /** Destinations a live migration may try after failed pre-checks; -1 = no limit (Nova's migrate_max_retries). */
+        migrate_max_retries: Type.Integer({ minimum: -1, default: -1 }),
       },
       { additionalProperties: false, default: {} },
     ),

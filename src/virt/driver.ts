@@ -36,6 +36,31 @@ export interface HostResources {
   cpuInfo: Record<string, unknown>;
 }
 
+/** How far a live migration has got, in bytes (Nova's migration memory_* and disk_* columns). */
+export interface LiveMigrationProgress {
+  memoryTotal: number;
+  memoryProcessed: number;
+  memoryRemaining: number;
+  diskTotal: number;
+  diskProcessed: number;
+  diskRemaining: number;
+}
+
+export interface LiveMigrationOptions {
+  /** Copy the local disks too (block migration); otherwise the hosts share instance storage. */
+  block: boolean;
+  /** Called after each transfer round. */
+  onProgress: (p: LiveMigrationProgress) => Promise<void>;
+}
+
+/** Thrown by liveMigrate when the migration was aborted (liveMigrationAbort). */
+export class LiveMigrationAborted extends Error {
+  constructor(uuid: string) {
+    super(`Live migration of ${uuid} was aborted.`);
+    this.name = 'LiveMigrationAborted';
+  }
+}
+
 export class DriverError extends Error {
   constructor(message: string) {
     super(message);
@@ -86,6 +111,33 @@ export interface VirtDriver {
   powerState(uuid: string): Promise<number>;
   /** The guest's console log (what it printed), possibly empty. */
   consoleOutput(uuid: string): Promise<string>;
+  /**
+   * Destination pre-check of a live migration: how this host's CPU compares
+   * with the source's (0 incompatible, 1 identical, 2 superset, as libvirt's
+   * CPU comparison), and a marker file written to this host's instance
+   * storage, which the source looks for to tell whether they share storage.
+   */
+  checkLiveMigrationDestination(uuid: string, sourceCpu: Record<string, unknown>): Promise<{ cpuCompare: number; storageMarker: string }>;
+  /** Source pre-check: whether this host sees a destination's storage marker (shared instance storage). */
+  hasStorageMarker(marker: string): Promise<boolean>;
+  /** Destination: removes the marker written by checkLiveMigrationDestination. */
+  removeStorageMarker(marker: string): Promise<void>;
+  /** Destination: prepares to receive a guest (an incoming, paused domain). */
+  preLiveMigration(spec: GuestSpec): Promise<void>;
+  /**
+   * Source: copies the running guest's memory (and disks for a block
+   * migration) to `dest`, reporting progress each round; the guest keeps
+   * running here until the switch-over, after which it is gone from this
+   * host. Throws LiveMigrationAborted when aborted, DriverError on failure
+   * (the guest then keeps running here).
+   */
+  liveMigrate(uuid: string, dest: string, opts: LiveMigrationOptions): Promise<void>;
+  /** Source: makes a running live migration converge at once (pauses the guest for the last copy). */
+  liveMigrationForceComplete(uuid: string): Promise<void>;
+  /** Source: cancels a running live migration; liveMigrate then throws LiveMigrationAborted. */
+  liveMigrationAbort(uuid: string): Promise<void>;
+  /** Destination: the migrated guest takes over here, running or paused as it was. */
+  postLiveMigrationAtDestination(uuid: string, powerState: number): Promise<void>;
   /**
    * Simulated hypervisors only: re-creates a guest the database knows but the
    * simulation lost when the process restarted. Real drivers discover guests.

@@ -18,6 +18,8 @@ import { floatingIpsActions, floatingIpsPolicies } from './floating-ips.js';
 import { fixedIpsActions, fixedIpsPolicies } from './fixed-ips.js';
 import { consolesActions, consolesPolicies } from './consoles.js';
 import { resizeActions, resizePolicies } from './resize.js';
+import { liveMigrateActions, liveMigratePolicies } from './live-migrate.js';
+import { evacuateActions, evacuatePolicies } from './evacuate.js';
 import type { ActionDef } from './types.js';
 
 /** Every server action, by body key. Add a new action group here. */
@@ -37,6 +39,8 @@ const ALL: ActionDef[] = [
   ...fixedIpsActions,
   ...consolesActions,
   ...resizeActions,
+  ...liveMigrateActions,
+  ...evacuateActions,
 ];
 
 export const actionPolicies: PolicyDefault[] = [
@@ -55,6 +59,8 @@ export const actionPolicies: PolicyDefault[] = [
   ...fixedIpsPolicies,
   ...consolesPolicies,
   ...resizePolicies,
+  ...liveMigratePolicies,
+  ...evacuatePolicies,
 ];
 
 const BY_KEY = new Map<string, ActionDef[]>();

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { hostCpuInfo } from '../../virt/cpu.js';
 import { sql } from 'kysely';
 import type { ComputeRequest, Reply, RouteDef } from '../../api/route.js';
 import { schemaFor } from '../../api/validation.js';
@@ -86,8 +87,6 @@ async function serversOn(deps: ComputeDeps, host: string): Promise<{ name: strin
   return rows.map((r) => ({ name: r.display_name, uuid: r.uuid }));
 }
 
-const CPU_INFO = { arch: 'x86_64', model: 'Nehalem', vendor: 'Intel', features: [], topology: { cores: 1, threads: 1, sockets: 1 } };
-
 /** A fake `uptime` line, counted from when the host's service was created. */
 function uptimeOf(deps: ComputeDeps, n: Node): string {
   const now = new Date(deps.clock.now());
@@ -134,7 +133,7 @@ function view(deps: ComputeDeps, req: ComputeRequest, n: Node, o: ViewOpts): Rec
         current_workload: u.busy,
         running_vms: u.servers,
         disk_available_least: n.host.disk_gb - u.diskGb,
-        cpu_info: req.mv.ge('2.28') ? CPU_INFO : JSON.stringify(CPU_INFO),
+        cpu_info: req.mv.ge('2.28') ? hostCpuInfo(n.host) : JSON.stringify(hostCpuInfo(n.host)),
       });
     } else {
       out.uptime = uptimeOf(deps, n);

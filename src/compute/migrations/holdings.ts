@@ -1,5 +1,5 @@
 import type { Db } from '../../db/index.js';
-import { flavorJson, HOLDS_DEST, HOLDS_SOURCE } from './repo.js';
+import { EVACUATION_HOLDS_SOURCE, flavorJson, HOLDS_DEST, HOLDS_SOURCE, LIVE_HOLDS_DEST } from './repo.js';
 
 export interface Held {
   vcpus: number;
@@ -15,19 +15,31 @@ export interface Held {
  * from the finish (VERIFY_RESIZE) until confirm or revert completes the
  * server is on the destination and the source keeps the old flavor
  * (`finished`, `confirming`, `reverting`). Confirmed, reverted and failed
- * migrations hold nothing. Only migrations of live servers count.
+ * migrations hold nothing. A live migration holds the flavor on its
+ * destination while it runs (LIVE_HOLDS_DEST); an evacuation holds it on
+ * the source until the old host has cleaned up (EVACUATION_HOLDS_SOURCE).
+ * Only migrations of live servers count.
  */
 export async function migrationHoldings(db: Db): Promise<Map<string, Held>> {
   const rows = await db
     .selectFrom('migrations')
     .innerJoin('instances', 'instances.uuid', 'migrations.instance_uuid')
-    .select(['migrations.status', 'migrations.source_compute', 'migrations.dest_compute', 'migrations.old_flavor', 'migrations.new_flavor'])
+    .select(['migrations.status', 'migrations.migration_type', 'migrations.source_compute', 'migrations.dest_compute', 'migrations.old_flavor', 'migrations.new_flavor'])
     .where('instances.deleted', '=', 0)
-    .where('migrations.status', 'in', [...HOLDS_DEST, ...HOLDS_SOURCE])
+    .where('migrations.status', 'in', [...new Set([...HOLDS_DEST, ...HOLDS_SOURCE, ...LIVE_HOLDS_DEST, ...EVACUATION_HOLDS_SOURCE])])
     .execute();
   const out = new Map<string, Held>();
   for (const r of rows) {
-    const dest = HOLDS_DEST.includes(r.status);
+    let dest: boolean;
+    if (r.migration_type === 'live-migration') {
+      if (!LIVE_HOLDS_DEST.includes(r.status)) continue;
+      dest = true;
+    } else if (r.migration_type === 'evacuation') {
+      if (!EVACUATION_HOLDS_SOURCE.includes(r.status)) continue;
+      dest = false;
+    } else if (HOLDS_DEST.includes(r.status)) dest = true;
+    else if (HOLDS_SOURCE.includes(r.status)) dest = false;
+    else continue;
     const host = dest ? r.dest_compute : r.source_compute;
     if (!host) continue;
     const f = flavorJson(dest ? r.new_flavor : r.old_flavor);

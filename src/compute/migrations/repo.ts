@@ -14,6 +14,16 @@ export type Migration = Selectable<MigrationRow>;
  */
 export const HOLDS_DEST: readonly string[] = ['migrating', 'post-migrating'];
 export const HOLDS_SOURCE: readonly string[] = ['finished', 'confirming', 'reverting'];
+/** A live migration holds the flavor on its destination from the pre-checks' success until it completes or fails. */
+export const LIVE_HOLDS_DEST: readonly string[] = ['queued', 'preparing', 'running', 'post-migrating'];
+/**
+ * An evacuation moves the server's `host` to the destination when the
+ * conductor claims it; the source keeps the allocation until the old host
+ * comes back and cleans up (`completed`).
+ */
+export const EVACUATION_HOLDS_SOURCE: readonly string[] = ['pre-migrating', 'done'];
+/** Live-migration statuses Nova calls in progress (GET /servers/{id}/migrations). */
+export const LIVE_IN_PROGRESS: readonly string[] = ['queued', 'preparing', 'running', 'post-migrating'];
 
 export interface NewMigration {
   instanceUuid: string;
@@ -22,10 +32,13 @@ export interface NewMigration {
   oldFlavor: FlavorSnapshot;
   newFlavor: FlavorSnapshot;
   oldVmState: string;
-  migrationType: 'resize' | 'migration';
+  migrationType: 'resize' | 'migration' | 'live-migration' | 'evacuation';
   projectId: string;
   userId: string;
   now: string;
+  /** Default pre-migrating. */
+  status?: string;
+  destCompute?: string | null;
 }
 
 export async function createMigration(db: Db, m: NewMigration): Promise<Migration> {
@@ -37,12 +50,12 @@ export async function createMigration(db: Db, m: NewMigration): Promise<Migratio
       instance_uuid: m.instanceUuid,
       source_compute: m.sourceCompute,
       source_node: m.sourceNode,
-      dest_compute: null,
+      dest_compute: m.destCompute ?? null,
       dest_node: null,
       dest_host: null,
       old_instance_type_id: m.oldFlavor.flavorid,
       new_instance_type_id: m.newFlavor.flavorid,
-      status: 'pre-migrating',
+      status: m.status ?? 'pre-migrating',
       migration_type: m.migrationType,
       hidden: 0,
       old_flavor: JSON.stringify(m.oldFlavor),
@@ -66,13 +79,18 @@ export function findMigration(db: Db, uuid: string): Promise<Migration | undefin
   return db.selectFrom('migrations').selectAll().where('uuid', '=', uuid).executeTakeFirst();
 }
 
-/** The server's latest resize or cold migration in one of `statuses`. */
-export function migrationOf(db: Db, instanceUuid: string, statuses: readonly string[]): Promise<Migration | undefined> {
+/** The server's latest migration of the given types (default resize and cold migration) in one of `statuses`. */
+export function migrationOf(
+  db: Db,
+  instanceUuid: string,
+  statuses: readonly string[],
+  types: readonly string[] = ['resize', 'migration'],
+): Promise<Migration | undefined> {
   return db
     .selectFrom('migrations')
     .selectAll()
     .where('instance_uuid', '=', instanceUuid)
-    .where('migration_type', 'in', ['resize', 'migration'])
+    .where('migration_type', 'in', [...types])
     .where('status', 'in', [...statuses])
     .orderBy('id', 'desc')
     .executeTakeFirst();
@@ -82,7 +100,12 @@ export function migrationOf(db: Db, instanceUuid: string, statuses: readonly str
 export async function setMigration(
   db: Db,
   uuid: string,
-  values: Partial<Pick<Migration, 'status' | 'dest_compute' | 'dest_node' | 'dest_host'>>,
+  values: Partial<
+    Pick<
+      Migration,
+      'status' | 'dest_compute' | 'dest_node' | 'dest_host' | 'source_node' | 'memory_total' | 'memory_processed' | 'memory_remaining' | 'disk_total' | 'disk_processed' | 'disk_remaining'
+    >
+  >,
   now: string,
   from?: readonly string[],
 ): Promise<boolean> {

@@ -1,19 +1,26 @@
+import { Type } from '@sinclair/typebox';
 import type { ComputeRequest, Reply, RouteDef } from '../../api/route.js';
+import { schemaFor } from '../../api/validation.js';
 import { credentials } from '../../context.js';
 import { badRequest, notFound } from '../../errors.js';
 import { isoMicro, parseIsoTime } from '../../lib/time.js';
 import { ADMIN, PROJECT_MANAGER_OR_ADMIN } from '../../policy/base.js';
 import type { PolicyDefault } from '../../policy/types.js';
 import type { ComputeDeps } from '../deps.js';
-import { lastParam, limitAndMarker, nextLinks } from '../resources/common.js';
+import { lastParam, limitAndMarker, nextLinks, resourceLinks } from '../resources/common.js';
 import { authorize, loadServer } from '../servers/common.js';
-import type { Migration } from './repo.js';
+import { check, recordRequestAction } from '../actions/start.js';
+import { computeTopic } from '../conductor.js';
+import { obj } from '../servers/schema.js';
+import type { Instance } from '../servers/repo.js';
+import { VmState } from '../states.js';
+import { LIVE_IN_PROGRESS, type Migration } from './repo.js';
 
 /**
  * GET /os-migrations (every resize, cold and live migration and
- * evacuation, newest first) and GET /servers/{id}/migrations[/{id}]
- * (2.23+: in-progress live migrations only, so none yet, as Nova shows
- * none for cold migrations and resizes).
+ * evacuation, newest first) and the in-progress live migrations of a
+ * server: GET /servers/{id}/migrations[/{id}] (2.23), force_complete
+ * (2.22) and abort (DELETE, 2.24; a queued or preparing one from 2.65).
  */
 const POLICY = {
   index: 'os_compute_api:os-migrations:index',
@@ -22,6 +29,8 @@ const POLICY = {
   serverIndex: 'os_compute_api:servers:migrations:index',
   serverIndexHost: 'os_compute_api:servers:migrations:index:host',
   serverShow: 'os_compute_api:servers:migrations:show',
+  forceComplete: 'os_compute_api:servers:migrations:force_complete',
+  abort: 'os_compute_api:servers:migrations:delete',
 };
 
 export const migrationsPolicies: PolicyDefault[] = [
@@ -31,7 +40,52 @@ export const migrationsPolicies: PolicyDefault[] = [
   { name: POLICY.serverIndex, check: PROJECT_MANAGER_OR_ADMIN, description: 'List in-progress live migrations of a server', operations: [{ method: 'GET', path: '/servers/{server_id}/migrations' }] },
   { name: POLICY.serverIndexHost, check: ADMIN, description: 'Show host fields of a server\'s migrations', operations: [{ method: 'GET', path: '/servers/{server_id}/migrations' }] },
   { name: POLICY.serverShow, check: ADMIN, description: 'Show an in-progress live migration of a server', operations: [{ method: 'GET', path: '/servers/{server_id}/migrations/{migration_id}' }] },
+  {
+    name: POLICY.forceComplete,
+    check: PROJECT_MANAGER_OR_ADMIN,
+    description: 'Force an in-progress live migration of a server to complete',
+    operations: [{ method: 'POST', path: '/servers/{server_id}/migrations/{migration_id}/action (force_complete)' }],
+  },
+  { name: POLICY.abort, check: PROJECT_MANAGER_OR_ADMIN, description: 'Abort an in-progress live migration of a server', operations: [{ method: 'DELETE', path: '/servers/{server_id}/migrations/{migration_id}' }] },
 ];
+
+/** A server migration (GET /servers/{id}/migrations[/{id}]): progress in bytes, host fields per policy. */
+function serverView(req: ComputeRequest, m: Migration, addHost: boolean): Record<string, unknown> {
+  const out: Record<string, unknown> = {
+    created_at: m.created_at,
+    dest_compute: addHost ? m.dest_compute : null,
+    dest_host: addHost ? m.dest_host : null,
+    dest_node: addHost ? m.dest_node : null,
+    disk_processed_bytes: m.disk_processed,
+    disk_remaining_bytes: m.disk_remaining,
+    disk_total_bytes: m.disk_total,
+    id: m.id,
+    memory_processed_bytes: m.memory_processed,
+    memory_remaining_bytes: m.memory_remaining,
+    memory_total_bytes: m.memory_total,
+    server_uuid: m.instance_uuid,
+    source_compute: addHost ? m.source_compute : null,
+    source_node: addHost ? m.source_node : null,
+    status: m.status,
+    updated_at: m.updated_at,
+  };
+  if (req.mv.ge('2.59')) out.uuid = m.uuid;
+  if (req.mv.ge('2.80')) {
+    out.user_id = m.user_id;
+    out.project_id = m.project_id;
+  }
+  return out;
+}
+
+/** The server's migration with this id (an integer in the path); anything else is not found. */
+async function migrationById(deps: ComputeDeps, inst: Instance, id: string): Promise<Migration | undefined> {
+  if (!/^[0-9]{1,15}$/.test(id)) return undefined;
+  return deps.db.selectFrom('migrations').selectAll().where('id', '=', Number(id)).where('instance_uuid', '=', inst.uuid).where('deleted', '=', 0).executeTakeFirst();
+}
+
+const notFoundForInstance = (id: string, uuid: string) => `Migration ${id} not found for instance ${uuid}`;
+const invalidMigrationState = (m: Migration, uuid: string, method: string) =>
+  `Migration ${m.id} state of instance ${uuid} is ${m.status}. Cannot ${method} while the migration is in this state.`;
 
 function view(req: ComputeRequest, m: Migration, addHost: boolean): Record<string, unknown> {
   const out: Record<string, unknown> = {
@@ -48,7 +102,10 @@ function view(req: ComputeRequest, m: Migration, addHost: boolean): Record<strin
     created_at: m.created_at,
     updated_at: m.updated_at,
   };
-  if (req.mv.ge('2.23')) out.migration_type = m.migration_type;
+  if (req.mv.ge('2.23')) {
+    out.migration_type = m.migration_type;
+    if (m.migration_type === 'live-migration' && LIVE_IN_PROGRESS.includes(m.status)) out.links = resourceLinks(req, `servers/${m.instance_uuid}/migrations`, String(m.id));
+  }
   if (req.mv.ge('2.59')) out.uuid = m.uuid;
   if (req.mv.ge('2.80')) {
     out.user_id = m.user_id;
@@ -122,7 +179,17 @@ export function migrationRoutes(deps: ComputeDeps): RouteDef[] {
       handler: async (req) => {
         const inst = await loadServer(deps, req, req.params.server_id ?? '');
         authorize(deps, req, POLICY.serverIndex, { project_id: inst.project_id });
-        return { status: 200, body: { migrations: [] } };
+        const addHost = deps.policy.allowed(POLICY.serverIndexHost, { project_id: inst.project_id }, credentials(req.ctx));
+        const rows = await deps.db
+          .selectFrom('migrations')
+          .selectAll()
+          .where('instance_uuid', '=', inst.uuid)
+          .where('migration_type', '=', 'live-migration')
+          .where('status', 'in', [...LIVE_IN_PROGRESS])
+          .where('deleted', '=', 0)
+          .orderBy('id')
+          .execute();
+        return { status: 200, body: { migrations: rows.map((m) => serverView(req, m, addHost)) } };
       },
     },
     {
@@ -132,7 +199,58 @@ export function migrationRoutes(deps: ComputeDeps): RouteDef[] {
       handler: async (req) => {
         const inst = await loadServer(deps, req, req.params.server_id ?? '');
         authorize(deps, req, POLICY.serverShow, { project_id: inst.project_id });
-        throw notFound(`In-progress live migration ${req.params.migration_id ?? ''} is not found for server ${inst.uuid}.`);
+        const id = req.params.migration_id ?? '';
+        const m = await migrationById(deps, inst, id);
+        if (!m) throw notFound(`In-progress live migration ${id} is not found for server ${inst.uuid}.`);
+        if (m.migration_type !== 'live-migration') throw notFound(`Migration ${id} for server ${inst.uuid} is not live-migration.`);
+        if (!LIVE_IN_PROGRESS.includes(m.status)) throw notFound(`Live migration ${id} for server ${inst.uuid} is not in progress.`);
+        return { status: 200, body: { migration: serverView(req, m, true) } };
+      },
+    },
+    {
+      method: 'POST',
+      path: '/servers/:server_id/migrations/:migration_id/action',
+      min: '2.22',
+      body: schemaFor({ schema: obj({ force_complete: Type.Null() }, ['force_complete']) }),
+      handler: async (req) => {
+        const inst = await loadServer(deps, req, req.params.server_id ?? '');
+        check(deps, req, inst, {
+          policy: POLICY.forceComplete,
+          target: 'project',
+          stateAction: 'force_complete',
+          vmStates: [VmState.ACTIVE],
+          taskStates: ['migrating'],
+        });
+        const id = req.params.migration_id ?? '';
+        const m = await migrationById(deps, inst, id);
+        if (!m) throw badRequest(notFoundForInstance(id, inst.uuid));
+        if (m.status !== 'running') throw badRequest(invalidMigrationState(m, inst.uuid, 'force complete'));
+        await recordRequestAction(deps, req, inst, 'live_migration_force_complete');
+        if (inst.host) deps.bus.cast(computeTopic(inst.host), 'live_migration_force_complete', { uuid: inst.uuid, requestId: req.requestId, migrationUuid: m.uuid });
+        return { status: 202 };
+      },
+    },
+    {
+      method: 'DELETE',
+      path: '/servers/:server_id/migrations/:migration_id',
+      min: '2.24',
+      handler: async (req) => {
+        const inst = await loadServer(deps, req, req.params.server_id ?? '');
+        check(deps, req, inst, {
+          policy: POLICY.abort,
+          target: 'project',
+          stateAction: 'abort live migration',
+          vmStates: null,
+          taskStates: ['migrating'],
+        });
+        const id = req.params.migration_id ?? '';
+        const m = await migrationById(deps, inst, id);
+        if (!m) throw notFound(notFoundForInstance(id, inst.uuid));
+        const allowed = req.mv.ge('2.65') ? ['running', 'queued', 'preparing'] : ['running'];
+        if (!allowed.includes(m.status)) throw badRequest(invalidMigrationState(m, inst.uuid, 'abort live migration'));
+        await recordRequestAction(deps, req, inst, 'live_migration_cancel');
+        if (inst.host) deps.bus.cast(computeTopic(inst.host), 'live_migration_abort', { uuid: inst.uuid, requestId: req.requestId, migrationUuid: m.uuid });
+        return { status: 202 };
       },
     },
   ];

@@ -13,7 +13,11 @@ export interface MigrationRow {
   /** The flavors' API ids (Nova shows instance_type ids; ours are the flavorids). */
   old_instance_type_id: string | null;
   new_instance_type_id: string | null;
-  /** pre-migrating, migrating, post-migrating, finished, confirming, confirmed, reverting, reverted, error. */
+  /**
+   * resize/migration: pre-migrating, migrating, post-migrating, finished, confirming, confirmed, reverting, reverted, error.
+   * live-migration: accepted, queued, preparing, running, post-migrating, completed, cancelled, error, failed.
+   * evacuation: accepted, pre-migrating, done, completed, failed, error.
+   */
   status: string;
   /** resize | migration | live-migration | evacuation */
   migration_type: string;
@@ -25,6 +29,13 @@ export interface MigrationRow {
   project_id: string | null;
   user_id: string | null;
   cross_cell_move: number;
+  /** Live migration progress in bytes (null for other moves). */
+  memory_total: number | null;
+  memory_processed: number | null;
+  memory_remaining: number | null;
+  disk_total: number | null;
+  disk_processed: number | null;
+  disk_remaining: number | null;
   created_at: string;
   updated_at: string | null;
   deleted_at: string | null;

@@ -8,6 +8,7 @@ import { m0006ConsoleTokens } from './0006_console_tokens.js';
 import { m0007ComputeServices } from './0007_compute_services.js';
 import { m0008ServerGroups } from './0008_server_groups.js';
 import { m0009Migrations } from './0009_migrations.js';
+import { m0010MigrationProgress } from './0010_migration_progress.js';
 
 /**
  * Numbered, dialect-neutral migrations (schema builder only; no raw SQL that
@@ -24,4 +25,5 @@ export const migrations: Record<string, Migration> = {
   '0007_compute_services': m0007ComputeServices,
   '0008_server_groups': m0008ServerGroups,
   '0009_migrations': m0009Migrations,
+  '0010_migration_progress': m0010MigrationProgress,
 };

@@ -1,12 +1,34 @@
+import { randomUUID } from 'node:crypto';
 import type { Clock } from '../../lib/clock.js';
 import { PowerState } from '../../compute/states.js';
-import { DriverError, type ConsoleKind, type GuestNic, type GuestSpec, type HostResources, type VirtDriver } from '../driver.js';
+import { compareCpu, type CpuInfo } from '../cpu.js';
+import {
+  DriverError,
+  LiveMigrationAborted,
+  type ConsoleKind,
+  type GuestNic,
+  type GuestSpec,
+  type HostResources,
+  type LiveMigrationOptions,
+  type VirtDriver,
+} from '../driver.js';
+
+/**
+ * A simulated instance-storage volume: hosts given the same FakeStorage
+ * share it (an NFS or Ceph instances path), so a marker one writes the
+ * other sees.
+ */
+export class FakeStorage {
+  readonly files = new Set<string>();
+}
 
 export interface FakeDriverOptions {
   clock: Clock;
   /** Time each simulated step takes (ms); 0 = instant. A spawn takes four steps. */
   stepMs: number;
   resources: HostResources;
+  /** The instance storage; shared with the other hosts of its shared-storage group. Default: a private one. */
+  storage?: FakeStorage;
 }
 
 interface Guest {
@@ -14,6 +36,13 @@ interface Guest {
   power: number;
   console: string[];
   rescued: boolean;
+  /** An incoming live migration's domain, not yet switched over. */
+  incoming?: boolean;
+}
+
+interface Outgoing {
+  abort: boolean;
+  forceComplete: boolean;
 }
 
 export type FakeOperation =
@@ -32,12 +61,22 @@ export type FakeOperation =
   | 'setAdminPassword'
   | 'triggerCrashDump'
   | 'injectNetworkInfo'
-  | 'consoleEndpoint';
+  | 'consoleEndpoint'
+  | 'checkLiveMigrationDestination'
+  | 'preLiveMigration'
+  | 'liveMigrate'
+  | 'postLiveMigrationAtDestination';
 
 export const FAKE_OPERATIONS: readonly FakeOperation[] = [
   'spawn', 'destroy', 'pause', 'unpause', 'powerOff', 'powerOn', 'reboot', 'suspend', 'resume', 'rescue', 'unrescue',
   'snapshot', 'setAdminPassword', 'triggerCrashDump', 'injectNetworkInfo', 'consoleEndpoint',
+  'checkLiveMigrationDestination', 'preLiveMigration', 'liveMigrate', 'postLiveMigrationAtDestination',
 ];
+
+/** Transfer rounds of a live migration; memory is copied evenly over them (disks too for a block migration). */
+export const LIVE_MIGRATION_ROUNDS = 5;
+const MiB = 1024 * 1024;
+const GiB = 1024 * MiB;
 
 interface Injection {
   op: FakeOperation;
@@ -56,7 +95,11 @@ const SPAWN_STEPS = 4;
 export class FakeDriver implements VirtDriver {
   private readonly guests = new Map<string, Guest>();
   private readonly injections: Injection[] = [];
-  constructor(private readonly opts: FakeDriverOptions) {}
+  private readonly outgoing = new Map<string, Outgoing>();
+  private readonly storage: FakeStorage;
+  constructor(private readonly opts: FakeDriverOptions) {
+    this.storage = opts.storage ?? new FakeStorage();
+  }
 
   init(): Promise<void> {
     return Promise.resolve();
@@ -229,6 +272,86 @@ export class FakeDriver implements VirtDriver {
     await this.step('consoleEndpoint', uuid);
     const n = [...uuid].reduce((acc, c) => (acc * 31 + c.charCodeAt(0)) % 1000, 0);
     return { host: '127.0.0.1', port: 5900 + n, internalAccessPath: null };
+  }
+
+  async checkLiveMigrationDestination(uuid: string, sourceCpu: Record<string, unknown>): Promise<{ cpuCompare: number; storageMarker: string }> {
+    await this.opts.clock.sleep(this.opts.stepMs);
+    this.maybeFail('checkLiveMigrationDestination', uuid);
+    const marker = `tmp-${randomUUID()}`;
+    this.storage.files.add(marker);
+    return { cpuCompare: compareCpu(this.opts.resources.cpuInfo as unknown as CpuInfo, sourceCpu as Partial<CpuInfo>), storageMarker: marker };
+  }
+
+  hasStorageMarker(marker: string): Promise<boolean> {
+    return Promise.resolve(this.storage.files.has(marker));
+  }
+
+  removeStorageMarker(marker: string): Promise<void> {
+    this.storage.files.delete(marker);
+    return Promise.resolve();
+  }
+
+  async preLiveMigration(spec: GuestSpec): Promise<void> {
+    await this.opts.clock.sleep(this.opts.stepMs);
+    this.maybeFail('preLiveMigration', spec.uuid);
+    this.guests.set(spec.uuid, { spec, power: PowerState.PAUSED, console: [], rescued: false, incoming: true });
+  }
+
+  async liveMigrate(uuid: string, dest: string, opts: LiveMigrationOptions): Promise<void> {
+    const g = this.guests.get(uuid);
+    if (!g) throw new DriverError(`Instance ${uuid} could not be found.`);
+    const state: Outgoing = { abort: false, forceComplete: false };
+    this.outgoing.set(uuid, state);
+    try {
+      const memoryTotal = g.spec.memoryMb * MiB;
+      const diskTotal = opts.block ? (g.spec.rootGb + g.spec.ephemeralGb) * GiB : 0;
+      for (let round = 1; round <= LIVE_MIGRATION_ROUNDS; round++) {
+        await this.opts.clock.sleep(this.opts.stepMs);
+        if (state.abort) throw new LiveMigrationAborted(uuid);
+        if (round === 2) this.maybeFail('liveMigrate', uuid);
+        const done = state.forceComplete ? LIVE_MIGRATION_ROUNDS : round;
+        const memoryProcessed = Math.floor((memoryTotal * done) / LIVE_MIGRATION_ROUNDS);
+        const diskProcessed = Math.floor((diskTotal * done) / LIVE_MIGRATION_ROUNDS);
+        await opts.onProgress({
+          memoryTotal,
+          memoryProcessed,
+          memoryRemaining: memoryTotal - memoryProcessed,
+          diskTotal,
+          diskProcessed,
+          diskRemaining: diskTotal - diskProcessed,
+        });
+        if (state.forceComplete) break;
+      }
+      if (state.abort) throw new LiveMigrationAborted(uuid);
+      this.log(g, `Migrated to ${dest}`);
+      this.guests.delete(uuid);
+    } finally {
+      this.outgoing.delete(uuid);
+    }
+  }
+
+  liveMigrationForceComplete(uuid: string): Promise<void> {
+    const m = this.outgoing.get(uuid);
+    if (!m) return Promise.reject(new DriverError(`No live migration of ${uuid} is running.`));
+    m.forceComplete = true;
+    return Promise.resolve();
+  }
+
+  liveMigrationAbort(uuid: string): Promise<void> {
+    const m = this.outgoing.get(uuid);
+    if (!m) return Promise.reject(new DriverError(`No live migration of ${uuid} is running.`));
+    m.abort = true;
+    return Promise.resolve();
+  }
+
+  async postLiveMigrationAtDestination(uuid: string, powerState: number): Promise<void> {
+    await this.opts.clock.sleep(this.opts.stepMs);
+    this.maybeFail('postLiveMigrationAtDestination', uuid);
+    const g = this.guests.get(uuid);
+    if (!g?.incoming) throw new DriverError(`No incoming migration of ${uuid} on this host.`);
+    g.incoming = false;
+    g.power = powerState;
+    this.log(g, 'Resumed after live migration');
   }
 
   /** Simulates the guest crashing or powering itself off (for power-state sync tests). */
