@@ -32,14 +32,15 @@ export function hostCpuInfo(h: Pick<HostConfig, 'cpu_model' | 'cpu_vendor' | 'cp
  * libvirt's CPU comparison of a guest CPU (`guest`, the source host's) with
  * this host's (`host`): 0 incompatible, 1 identical, 2 the host is a superset.
  */
-export function compareCpu(host: CpuInfo, guest: Partial<CpuInfo>): 0 | 1 | 2 {
+export function compareCpu(host: Partial<CpuInfo>, guest: Partial<CpuInfo>): 0 | 1 | 2 {
+  const hostFeatures = host.features ?? [];
   if (guest.arch !== undefined && guest.arch !== host.arch) return 0;
   if (guest.vendor !== undefined && guest.vendor !== host.vendor) return 0;
-  const missing = (guest.features ?? []).filter((f) => !host.features.includes(f));
+  const missing = (guest.features ?? []).filter((f) => !hostFeatures.includes(f));
   if (missing.length > 0) return 0;
   const g = guest.model === undefined ? -1 : MODELS.indexOf(guest.model);
-  const h = MODELS.indexOf(host.model);
+  const h = host.model === undefined ? -1 : MODELS.indexOf(host.model);
   if (guest.model !== undefined && guest.model !== host.model && (g < 0 || h < 0 || h < g)) return 0;
-  const same = guest.model === host.model && (guest.features ?? []).length === host.features.length;
+  const same = guest.model === host.model && (guest.features ?? []).length === hostFeatures.length;
   return same ? 1 : 2;
 }

@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { PowerState } from '../compute/states.js';
-import type { GuestSpec, VirtDriver } from './driver.js';
+import { LiveMigrationAborted, type GuestSpec, type VirtDriver } from './driver.js';
 
 export function guestSpec(uuid: string): GuestSpec {
   return {
@@ -20,8 +20,12 @@ export function guestSpec(uuid: string): GuestSpec {
   };
 }
 
-/** The behaviour every virt driver must show. `make` returns a fresh driver. */
-export function driverContract(name: string, make: () => Promise<VirtDriver>): void {
+/**
+ * The behaviour every virt driver must show. `make` returns a fresh driver;
+ * `makePair` two fresh drivers on hosts that share instance storage or not
+ * (for live migration).
+ */
+export function driverContract(name: string, make: () => Promise<VirtDriver>, makePair: (sharedStorage: boolean) => Promise<[VirtDriver, VirtDriver]>): void {
   describe(`virt driver contract: ${name}`, () => {
     it('reports its resources', async () => {
       const d = await make();
@@ -111,6 +115,61 @@ export function driverContract(name: string, make: () => Promise<VirtDriver>): v
       assert.equal(await d.powerState('g2'), PowerState.NOSTATE);
       assert.deepEqual(await d.listGuests(), []);
       await d.destroy('never-existed');
+    });
+
+    it('live-migrates a running guest: pre-checks, an incoming guest, progress to zero remaining, the guest only on the destination', async () => {
+      const [src, dst] = await makePair(false);
+      await src.init();
+      await dst.init();
+      const spec = guestSpec('lm1');
+      await src.spawn(spec, () => Promise.resolve());
+      const check = await dst.checkLiveMigrationDestination('lm1', src.resources().cpuInfo);
+      assert.ok(check.cpuCompare > 0, 'a host accepts its own kind of CPU');
+      assert.equal(await src.hasStorageMarker(check.storageMarker), false, 'no shared storage');
+      await dst.removeStorageMarker(check.storageMarker);
+      await dst.preLiveMigration(spec);
+      const seen: { memoryRemaining: number; diskTotal: number }[] = [];
+      await src.liveMigrate('lm1', 'dest', { block: true, onProgress: (p) => Promise.resolve(void seen.push(p)) });
+      assert.ok(seen.length > 0);
+      assert.equal(seen.at(-1)?.memoryRemaining, 0);
+      assert.ok((seen.at(-1)?.diskTotal ?? 0) > 0, 'a block migration copies the disks');
+      await dst.postLiveMigrationAtDestination('lm1', PowerState.RUNNING);
+      assert.deepEqual(await src.listGuests(), []);
+      assert.deepEqual(await dst.listGuests(), ['lm1']);
+      assert.equal(await dst.powerState('lm1'), PowerState.RUNNING);
+    });
+
+    it('sees shared storage through the marker, and aborts or force-completes a running migration', async () => {
+      const [src, dst] = await makePair(true);
+      await src.init();
+      await dst.init();
+      const check = await dst.checkLiveMigrationDestination('lm2', src.resources().cpuInfo);
+      assert.equal(await src.hasStorageMarker(check.storageMarker), true);
+      await dst.removeStorageMarker(check.storageMarker);
+      assert.equal(await src.hasStorageMarker(check.storageMarker), false);
+      await src.spawn(guestSpec('lm2'), () => Promise.resolve());
+      await assert.rejects(src.liveMigrationAbort('lm2'), 'nothing to abort');
+      await src.liveMigrate('lm2', 'dest', {
+        block: false,
+        onProgress: async (p) => {
+          assert.equal(p.diskTotal, 0);
+          await src.liveMigrationAbort('lm2');
+        },
+      }).then(
+        () => assert.fail('an aborted migration must not complete'),
+        (err: unknown) => assert.ok(err instanceof LiveMigrationAborted),
+      );
+      assert.deepEqual(await src.listGuests(), ['lm2'], 'the guest keeps running on the source');
+      let rounds = 0;
+      await src.liveMigrate('lm2', 'dest', {
+        block: false,
+        onProgress: async () => {
+          rounds++;
+          await src.liveMigrationForceComplete('lm2').catch(() => undefined);
+        },
+      });
+      assert.ok(rounds <= 2, 'force-complete converges at once');
+      assert.deepEqual(await src.listGuests(), []);
     });
   });
 }

@@ -2,13 +2,22 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { FakeClock } from '../../lib/clock.js';
 import { driverContract, guestSpec } from '../driver.contract.js';
-import { FakeDriver } from './driver.js';
+import { FakeDriver, FakeStorage } from './driver.js';
 import { DriverError } from '../driver.js';
 
 const resources = { vcpus: 8, memoryMb: 16384, diskGb: 100, hypervisorType: 'fake', hypervisorVersion: 1000, cpuInfo: {} };
 const make = () => new FakeDriver({ clock: new FakeClock(), stepMs: 0, resources });
 
-driverContract('fake', () => Promise.resolve(make()));
+driverContract(
+  'fake',
+  () => Promise.resolve(make()),
+  (shared) => {
+    const clock = new FakeClock();
+    const storage = shared ? new FakeStorage() : undefined;
+    const one = () => new FakeDriver({ clock, stepMs: 0, resources, ...(storage ? { storage } : {}) });
+    return Promise.resolve([one(), one()]);
+  },
+);
 
 describe('fake driver fault injection', () => {
   it('fails the next spawn for a guest, then succeeds', async () => {

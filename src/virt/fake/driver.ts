@@ -279,7 +279,7 @@ export class FakeDriver implements VirtDriver {
     this.maybeFail('checkLiveMigrationDestination', uuid);
     const marker = `tmp-${randomUUID()}`;
     this.storage.files.add(marker);
-    return { cpuCompare: compareCpu(this.opts.resources.cpuInfo as unknown as CpuInfo, sourceCpu as Partial<CpuInfo>), storageMarker: marker };
+    return { cpuCompare: compareCpu(this.opts.resources.cpuInfo as Partial<CpuInfo>, sourceCpu as Partial<CpuInfo>), storageMarker: marker };
   }
 
   hasStorageMarker(marker: string): Promise<boolean> {
