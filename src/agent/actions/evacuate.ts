@@ -8,9 +8,10 @@ import { guestSpecFor, step } from './image-support.js';
 /**
  * Compute side of evacuation: the destination rebuilds the server from its
  * image (Nova's rebuild_instance with evacuate: rebuilding →
- * rebuild_spawning), ACTIVE, or STOPPED when it was stopped (and always
- * from 2.95); the migration is `done`. A failure leaves the server in ERROR
- * here with a fault and the migration `failed`. The source, once it is back,
+ * rebuild_spawning); on success the server becomes this host's (Nova's
+ * finish_evacuation), ACTIVE, or STOPPED when it was stopped (and always
+ * from 2.95), and the migration is `done`. A failure leaves the server in
+ * ERROR on its source with a fault and the migration `failed`. The source, once it is back,
  * drops its copy (destroyEvacuatedInstances, Nova's
  * _destroy_evacuated_instances) and the migration becomes `completed`,
  * which releases the source's share of the ledger.
@@ -20,9 +21,11 @@ export const evacuateOps: Record<string, AgentOp> = {
     const { db, driver, log, host } = ctx.deps;
     const uuid = String(args.uuid);
     const requestId = typeof args.requestId === 'string' ? args.requestId : undefined;
-    const inst = await ctx.mine(uuid);
+    // The server is still its failed source's until the rebuild here succeeds.
+    const inst = await findInstance(db, uuid, { projectId: null });
     const mig = await findMigration(db, String(args.migrationUuid));
-    if (!inst || !mig || inst.task_state !== 'rebuilding' || mig.status !== 'pre-migrating') return;
+    if (!inst || !mig || inst.task_state !== 'rebuilding' || mig.status !== 'pre-migrating' || mig.dest_compute !== host) return;
+    const az = typeof args.destAz === 'string' ? { availability_zone: args.destAz } : {};
     const ev = requestId ? await eventStart(db, { instanceUuid: uuid, requestId, event: 'compute_rebuild_instance', host }, ctx.now()) : undefined;
     try {
       if (!(await step(ctx, uuid, 'rebuilding', 'rebuild_spawning', { power_state: PowerState.NOSTATE }))) return;
@@ -34,6 +37,9 @@ export const evacuateOps: Record<string, AgentOp> = {
       if (stopped) await driver.powerOff(uuid, 0);
       const now = ctx.now();
       const done = await casUpdate(db, uuid, ['rebuild_spawning'], {
+        host,
+        node: mig.dest_node ?? host,
+        ...az,
         vm_state: stopped ? VmState.STOPPED : VmState.ACTIVE,
         task_state: null,
         power_state: stopped ? PowerState.SHUTDOWN : PowerState.RUNNING,

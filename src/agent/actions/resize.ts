@@ -101,7 +101,8 @@ export const resizeOps: Record<string, AgentOp> = {
       event: 'compute_finish_resize',
       from: 'resize_migrated',
       during: 'resize_finish',
-      onError: () => ({ vm_state: VmState.ERROR }),
+      // The source already handed the server over: it is this host's now, in ERROR, with its old flavor (as Nova leaves it).
+      onError: (_inst, mig) => ({ vm_state: VmState.ERROR, host: ctx.deps.host, node: mig.dest_node ?? ctx.deps.host }),
       work: async (inst, mig) => {
         const { db, host } = ctx.deps;
         const power = await spawnHere(ctx, inst, mig.new_flavor, mig);
@@ -160,7 +161,13 @@ export const resizeOps: Record<string, AgentOp> = {
       event: 'compute_finish_revert_resize',
       from: 'resize_reverting',
       during: null,
-      onError: () => ({ vm_state: VmState.ERROR }),
+      // Nova puts the old flavor and the source host back before the driver call: a failure leaves the server here, in ERROR.
+      onError: (_inst, mig) => ({
+        ...flavorColumns(JSON.parse(mig.old_flavor) as Parameters<typeof flavorColumns>[0]),
+        vm_state: VmState.ERROR,
+        host: ctx.deps.host,
+        node: mig.source_node ?? ctx.deps.host,
+      }),
       work: async (inst, mig) => {
         const { db, host } = ctx.deps;
         const power = await spawnHere(ctx, inst, mig.old_flavor, mig);

@@ -39,10 +39,11 @@ function fits(h: HostState, need: { vcpus: number; memoryMb: number; diskGb: num
 /**
  * The conductor's half of an evacuation (Nova's rebuild_instance with
  * evacuate): place the server away from its failed host (the scheduler,
- * or a forced host's capacity), move its `host` there, which claims the
- * destination, while the migration (`pre-migrating`, then `done`) keeps the
- * source's share until the old host comes back and cleans up
- * (src/compute/migrations/holdings.ts), and hand it to the destination. No
+ * or a forced host's capacity), claim the destination on the migration
+ * (`pre-migrating`: the destination holds the flavor while it rebuilds;
+ * the server stays on its source until the rebuild succeeds, then `done`:
+ * the source keeps its share until the old host comes back and cleans up;
+ * src/compute/migrations/holdings.ts) and hand it to the destination. No
  * valid host: ERROR with a fault, migration `error`, as Nova does.
  */
 export async function evacuate(deps: ComputeDeps, r: EvacuateRequest, placing: Mutex, skipped: () => Promise<Set<string>>): Promise<void> {
@@ -71,18 +72,14 @@ export async function evacuate(deps: ComputeDeps, r: EvacuateRequest, placing: M
       return null;
     }
     const t = now();
-    const moved = await casUpdate(db, r.uuid, ['rebuilding'], { host: chosen.host, node: chosen.node, availability_zone: chosen.availabilityZone, updated_at: t });
-    if (!moved) {
-      await setMigration(db, mig.uuid, { status: 'error' }, t);
-      await eventFinish(db, ev, t, new Error('The server changed while it was being evacuated.'));
-      return null;
-    }
+    // The claim: from `pre-migrating` the destination holds the flavor; the server stays on its source until the rebuild succeeds.
     await setMigration(db, mig.uuid, { dest_compute: chosen.host, dest_node: chosen.node, dest_host: chosen.host, status: 'pre-migrating' }, t, ['accepted']);
     await eventFinish(db, ev, t);
-    return chosen.host;
+    return { host: chosen.host, az: chosen.availabilityZone };
   });
   if (!claimed) return;
-  bus.cast(computeTopic(claimed), 'evacuate_instance', {
+  bus.cast(computeTopic(claimed.host), 'evacuate_instance', {
+    destAz: claimed.az,
     uuid: r.uuid,
     requestId: r.requestId,
     migrationUuid: r.migrationUuid,

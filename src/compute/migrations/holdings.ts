@@ -1,5 +1,5 @@
 import type { Db } from '../../db/index.js';
-import { EVACUATION_HOLDS_SOURCE, flavorJson, HOLDS_DEST, HOLDS_SOURCE, LIVE_HOLDS_DEST } from './repo.js';
+import { EVACUATION_HOLDS_DEST, EVACUATION_HOLDS_SOURCE, flavorJson, HOLDS_DEST, HOLDS_SOURCE, LIVE_HOLDS_DEST } from './repo.js';
 
 export interface Held {
   vcpus: number;
@@ -16,8 +16,9 @@ export interface Held {
  * server is on the destination and the source keeps the old flavor
  * (`finished`, `confirming`, `reverting`). Confirmed, reverted and failed
  * migrations hold nothing. A live migration holds the flavor on its
- * destination while it runs (LIVE_HOLDS_DEST); an evacuation holds it on
- * the source until the old host has cleaned up (EVACUATION_HOLDS_SOURCE).
+ * destination while it runs (LIVE_HOLDS_DEST); an evacuation on its
+ * destination while it rebuilds, then on the source until the old host
+ * has cleaned up (EVACUATION_HOLDS_DEST, EVACUATION_HOLDS_SOURCE).
  * Only migrations of live servers count.
  */
 export async function migrationHoldings(db: Db): Promise<Map<string, Held>> {
@@ -26,7 +27,7 @@ export async function migrationHoldings(db: Db): Promise<Map<string, Held>> {
     .innerJoin('instances', 'instances.uuid', 'migrations.instance_uuid')
     .select(['migrations.status', 'migrations.migration_type', 'migrations.source_compute', 'migrations.dest_compute', 'migrations.old_flavor', 'migrations.new_flavor'])
     .where('instances.deleted', '=', 0)
-    .where('migrations.status', 'in', [...new Set([...HOLDS_DEST, ...HOLDS_SOURCE, ...LIVE_HOLDS_DEST, ...EVACUATION_HOLDS_SOURCE])])
+    .where('migrations.status', 'in', [...new Set([...HOLDS_DEST, ...HOLDS_SOURCE, ...LIVE_HOLDS_DEST, ...EVACUATION_HOLDS_DEST, ...EVACUATION_HOLDS_SOURCE])])
     .execute();
   const out = new Map<string, Held>();
   for (const r of rows) {
@@ -35,8 +36,9 @@ export async function migrationHoldings(db: Db): Promise<Map<string, Held>> {
       if (!LIVE_HOLDS_DEST.includes(r.status)) continue;
       dest = true;
     } else if (r.migration_type === 'evacuation') {
-      if (!EVACUATION_HOLDS_SOURCE.includes(r.status)) continue;
-      dest = false;
+      if (EVACUATION_HOLDS_DEST.includes(r.status)) dest = true;
+      else if (EVACUATION_HOLDS_SOURCE.includes(r.status)) dest = false;
+      else continue;
     } else if (HOLDS_DEST.includes(r.status)) dest = true;
     else if (HOLDS_SOURCE.includes(r.status)) dest = false;
     else continue;

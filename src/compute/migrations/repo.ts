@@ -17,11 +17,13 @@ export const HOLDS_SOURCE: readonly string[] = ['finished', 'confirming', 'rever
 /** A live migration holds the flavor on its destination from the pre-checks' success until it completes or fails. */
 export const LIVE_HOLDS_DEST: readonly string[] = ['queued', 'preparing', 'running', 'post-migrating'];
 /**
- * An evacuation moves the server's `host` to the destination when the
- * conductor claims it; the source keeps the allocation until the old host
+ * An evacuation holds the flavor on its destination while it rebuilds there
+ * (the server's `host` is still the source); once `done` the server is the
+ * destination's and the source keeps the allocation until the old host
  * comes back and cleans up (`completed`).
  */
-export const EVACUATION_HOLDS_SOURCE: readonly string[] = ['pre-migrating', 'done'];
+export const EVACUATION_HOLDS_DEST: readonly string[] = ['pre-migrating'];
+export const EVACUATION_HOLDS_SOURCE: readonly string[] = ['done'];
 /** Live-migration statuses Nova calls in progress (GET /servers/{id}/migrations). */
 export const LIVE_IN_PROGRESS: readonly string[] = ['queued', 'preparing', 'running', 'post-migrating'];
 

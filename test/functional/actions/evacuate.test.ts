@@ -160,7 +160,7 @@ describe('action: evacuate', () => {
     assert.equal(member.body.forbidden.message, "Policy doesn't allow os_compute_api:os-evacuate to be performed.");
   });
 
-  it('no valid host: ERROR with a fault, migration error; a failed rebuild: ERROR on the destination, migration failed', async () => {
+  it('no valid host: ERROR with a fault, migration error; a failed rebuild: ERROR, still on the failed source, migration failed', async () => {
     const id = await bootOn('h1');
     await forceDown('h1', true);
     await forceDown('h2', true);
@@ -179,7 +179,7 @@ describe('action: evacuate', () => {
     await cloud.settle();
     s = await show(id);
     assert.equal(s.status, 'ERROR');
-    assert.equal(s['OS-EXT-SRV-ATTR:host'], 'h2');
+    assert.equal(s['OS-EXT-SRV-ATTR:host'], 'h1');
     assert.equal((s.fault as Json).message, 'no room in the rack');
     assert.equal((await migrations(id))[0]?.status, 'failed');
     assert.equal((await guestsOf('h2')).includes(id), false);

@@ -6,6 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { hostStates } from '../../../src/compute/host-states.js';
+import { assertLedger } from '../../helpers/ledger.js';
 
 type Who = 'demo' | 'admin' | 'alt_demo';
 
@@ -88,6 +89,7 @@ describe('action: resize / confirmResize / revertResize', () => {
     assert.ok(events.some((e) => e.action === 'confirmResize'));
     await cloud.request({ method: 'DELETE', url: `/compute/v2.1/servers/${id}` });
     await cloud.settle();
+    await assertLedger(cloud);
   });
 
   it('reverts a stopped server back to its source, old flavor, SHUTOFF', async () => {
@@ -116,6 +118,7 @@ describe('action: resize / confirmResize / revertResize', () => {
     assert.equal(nores.status, 409);
     await cloud.request({ method: 'DELETE', url: `/compute/v2.1/servers/${id}` });
     await cloud.settle();
+    await assertLedger(cloud);
   });
 
   it('refuses the same flavor, an unknown flavor and bad bodies with 400', async () => {
@@ -132,6 +135,7 @@ describe('action: resize / confirmResize / revertResize', () => {
     const noMig = await cloud.request({ method: 'POST', url: `/compute/v2.1/servers/${id}/action`, body: { confirmResize: null } });
     assert.equal(noMig.status, 409);
     assert.equal((await show(id)).status, 'ACTIVE');
+    await assertLedger(cloud);
   });
 
   it('refuses a wrong vm_state, a locked server (admins may) and another project', async () => {
@@ -159,6 +163,7 @@ describe('action: resize / confirmResize / revertResize', () => {
     assert.equal((await act(id, { confirmResize: null }, 'alt_demo')).status, 404);
     await cloud.request({ method: 'DELETE', url: `/compute/v2.1/servers/${id}` });
     await cloud.settle();
+    await assertLedger(cloud);
   });
 
   it('over the cores quota is 403', async () => {
@@ -170,6 +175,7 @@ describe('action: resize / confirmResize / revertResize', () => {
       assert.equal(res.status, 403);
       assert.match(res.body.forbidden.message, /^Quota exceeded for cores: Requested 3, but already used 1 of 2 cores/);
       assert.equal((await h.show(id)).status, 'ACTIVE');
+      await assertLedger(c);
     } finally {
       await c.close();
     }
@@ -190,6 +196,7 @@ describe('action: resize / confirmResize / revertResize', () => {
       assert.deepEqual(faults.map((f) => f.message), ['No valid host was found. There are not enough hosts available.']);
       assert.equal((await h.migrations(id))[0]?.status, 'error');
       assert.deepEqual((await h.usage()).h1, { vcpus: 1, ram: 512, disk: 1 });
+      await assertLedger(c);
     } finally {
       await c.close();
     }
@@ -208,6 +215,7 @@ describe('action: resize / confirmResize / revertResize', () => {
       await c.settle();
       assert.deepEqual((await h.usage()).h1, { vcpus: 1, ram: 2048, disk: 20 });
       assert.deepEqual(await c.compute.drivers.get('h1')?.listGuests(), [id]);
+      await assertLedger(c);
     } finally {
       await c.close();
     }
@@ -226,12 +234,17 @@ describe('action: resize / confirmResize / revertResize', () => {
     assert.equal(s['OS-EXT-STS:task_state'], null);
     assert.equal(s.fault.message, 'disk copy failed');
     assert.equal((await migrations(id))[0]?.status, 'error');
-    assert.deepEqual(await usage(), before, 'the failed migration holds nothing; the server still counts on its source');
+    // The source had handed the server over: Nova leaves it on the destination, with its old flavor.
+    assert.equal(s['OS-EXT-SRV-ATTR:host'], dst);
+    assert.equal(s.flavor.original_name, 'm1.tiny');
+    const after = await usage();
+    assert.deepEqual(after[src], { vcpus: (before[src]?.vcpus ?? 0) - 1, ram: (before[src]?.ram ?? 0) - 512, disk: (before[src]?.disk ?? 0) - 1 }, 'the failed migration holds nothing');
     const actions = (await cloud.request({ url: `/compute/v2.1/servers/${id}/os-instance-actions`, as: 'admin' })).body.instanceActions as { action: string; request_id: string; message: string | null }[];
     const resize = actions.find((a) => a.action === 'resize');
     assert.equal(resize?.message, 'Error');
     await cloud.request({ method: 'DELETE', url: `/compute/v2.1/servers/${id}` });
     await cloud.settle();
+    await assertLedger(cloud);
   });
 
   it('a driver failure on the source sets ERROR there, nothing held on the destination', async () => {
@@ -249,6 +262,7 @@ describe('action: resize / confirmResize / revertResize', () => {
     assert.deepEqual(await usage(), before);
     await cloud.request({ method: 'DELETE', url: `/compute/v2.1/servers/${id}` });
     await cloud.settle();
+    await assertLedger(cloud);
   });
 
   it('shows each transitional task_state with visible timing', async () => {
@@ -269,6 +283,7 @@ describe('action: resize / confirmResize / revertResize', () => {
       await slow.settle();
       for (const t of ['resize_prep', 'resize_migrating', 'resize_finish']) assert.ok(seen.has(t), `saw ${[...seen].join(',')}`);
       assert.equal((await h.show(id)).status, 'VERIFY_RESIZE');
+      await assertLedger(slow);
     } finally {
       await slow.close();
     }
@@ -288,6 +303,7 @@ describe('action: resize / confirmResize / revertResize', () => {
       await c.settle();
       assert.equal((await h.show(id)).status, 'ACTIVE');
       assert.equal((await h.migrations(id))[0]?.status, 'confirmed');
+      await assertLedger(c);
     } finally {
       await c.close();
     }
@@ -331,6 +347,7 @@ describe('action: migrate (cold)', () => {
     assert.deepEqual(await cloud.compute.drivers.get(dst)?.listGuests(), []);
     await cloud.request({ method: 'DELETE', url: `/compute/v2.1/servers/${id}` });
     await cloud.settle();
+    await assertLedger(cloud);
   });
 
   it('2.56 host: admin-only, unknown host 400, same host 400, body checked', async () => {
@@ -349,6 +366,7 @@ describe('action: migrate (cold)', () => {
     await cloud.settle();
     assert.equal((await show(id)).status, 'ACTIVE');
     assert.deepEqual(await usage(), { [src]: { vcpus: 0, ram: 0, disk: 0 }, [dst]: { vcpus: 1, ram: 512, disk: 1 } });
+    await assertLedger(cloud);
   });
 });
 
@@ -393,6 +411,7 @@ describe('resize: restart recovery', () => {
       // Nothing is held for failed migrations: each host counts only the servers placed on it.
       const u = await h2.usage();
       assert.equal(Object.values(u).reduce((acc, x) => acc + x.vcpus, 0), 2);
+      await assertLedger(s2);
     } finally {
       await second?.close();
       rmSync(dir, { recursive: true, force: true });
