@@ -101,7 +101,7 @@ export async function buildCloud(opts: CloudOptions): Promise<Cloud> {
   await app.register(consoleProxy({ db, clock }), { prefix: '/compute/console' });
   await app.register(images.plugin, { prefix: '/image' });
   await app.register(
-    computeEdge({ bounds: boundsFor(config.release), tokens: identity.tokens, routes: computeRoutes(deps, compute.drivers) }),
+    computeEdge({ bounds: boundsFor(config.release), tokens: identity.tokens, routes: computeRoutes(deps, compute.drivers, compute) }),
     { prefix: '/compute' },
   );
   app.get('/', (_req, reply) => reply.redirect('/identity/'));

@@ -22,6 +22,14 @@ import { recoverHost } from './recovery.js';
 
 export type { AgentDeps } from './context.js';
 
+/** What a caller sees when the host it calls is down: oslo.messaging's MessagingTimeout. */
+export class HostDownError extends Error {
+  constructor(host: string, method: string) {
+    super(`Timed out waiting for a reply to ${method} on compute.${host}`);
+    this.name = 'MessagingTimeout';
+  }
+}
+
 /**
  * One compute host's service (Nova's compute manager, split per action
  * group): it acts on its servers only through its virt driver and records
@@ -57,7 +65,46 @@ export class ComputeAgent {
     };
   }
 
-  handle = async (method: string, args: Record<string, unknown>): Promise<unknown> => {
+  /** Messages cast to this host while it was down, delivered when it is back (a durable queue). */
+  private held: { method: string; args: Record<string, unknown> }[] | null = null;
+
+  /** Whether the host is down (hostDown). */
+  get isDown(): boolean {
+    return this.held !== null;
+  }
+
+  /**
+   * The host fails (simulated hypervisors only): its guests are lost with
+   * the machine, calls to it time out, casts wait for its return.
+   */
+  hostDown(): void {
+    if (this.held) return;
+    this.held = [];
+    const d = this.deps.driver as { powerLoss?: () => void };
+    d.powerLoss?.();
+  }
+
+  /**
+   * The host and its compute service start again: restart recovery, then
+   * the messages that waited, sent again on the bus. Served as the `host_up`
+   * cast (ComputeServices.hostUp), so that it runs as bus work.
+   */
+  async hostUp(): Promise<void> {
+    const held = this.held;
+    if (!held) return;
+    this.held = null;
+    await this.init();
+    for (const m of held) this.deps.bus.cast(`compute.${this.deps.host}`, m.method, m.args);
+  }
+
+  /** A call to this host: like handle, but a host that is down does not answer (MessagingTimeout). */
+  handle = async (method: string, args: Record<string, unknown>, mode: 'call' | 'cast' = 'cast'): Promise<unknown> => {
+    if (method === 'host_up') return this.hostUp();
+    if (this.held) {
+      if (mode === 'call') throw new HostDownError(this.deps.host, method);
+      this.held.push({ method, args });
+      return null;
+    }
     const op = this.ops[method];
     if (!op) throw new Error(`compute ${this.deps.host}: unknown method ${method}`);
     return (await op(this.ctx, args)) ?? null;

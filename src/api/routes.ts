@@ -6,7 +6,7 @@ import { securityGroupRoutes } from '../compute/network-proxy/security-groups.js
 import { resourceRoutes } from '../compute/resources/routes.js';
 import { serverRoutes } from '../compute/servers/routes.js';
 import type { RouteDef } from './route.js';
-import { faultInjectionRoutes } from '../compute/fault-injection/routes.js';
+import { faultInjectionRoutes, type HostSwitch } from '../compute/fault-injection/routes.js';
 import { servicesRoutes } from '../compute/os-services/routes.js';
 import { hypervisorRoutes } from '../compute/hypervisors/routes.js';
 import { serverGroupRoutes } from '../compute/server-groups/routes.js';
@@ -14,7 +14,7 @@ import type { FakeDriver } from '../virt/fake/driver.js';
 import { migrationRoutes } from '../compute/migrations/routes.js';
 
 /** The compute route table (Nova's ROUTE_LIST): every route, registered once. */
-export function computeRoutes(deps: ComputeDeps, drivers: ReadonlyMap<string, FakeDriver>): RouteDef[] {
+export function computeRoutes(deps: ComputeDeps, drivers: ReadonlyMap<string, FakeDriver>, hosts?: HostSwitch): RouteDef[] {
   return [
     ...serverRoutes(deps),
     ...resourceRoutes(deps),
@@ -22,7 +22,7 @@ export function computeRoutes(deps: ComputeDeps, drivers: ReadonlyMap<string, Fa
     ...consoleRoutes(deps),
     ...securityGroupRoutes(deps),
     ...floatingIpRoutes(deps),
-    ...faultInjectionRoutes(deps, drivers),
+    ...faultInjectionRoutes(deps, drivers, hosts),
     ...servicesRoutes(deps),
     ...hypervisorRoutes(deps),
     ...migrationRoutes(deps),

@@ -23,7 +23,7 @@ export class InProcessBus implements Bus {
     const h = this.handlerFor(topic);
     const copy = structuredClone(args);
     await Promise.resolve();
-    return structuredClone(await h(method, copy));
+    return structuredClone(await h(method, copy, 'call'));
   }
 
   cast(topic: string, method: string, args: Record<string, unknown>): void {
@@ -31,7 +31,7 @@ export class InProcessBus implements Bus {
     const h = this.handlerFor(topic);
     const copy = structuredClone(args);
     const p: Promise<unknown> = new Promise<void>((resolve) => setImmediate(resolve))
-      .then(() => h(method, copy))
+      .then(() => h(method, copy, 'cast'))
       .catch((err: unknown) => {
         this.log?.error({ err, topic, method }, 'cast handler failed');
       })

@@ -3,7 +3,8 @@
  * are endpoints on a bus. In-process now; AMQP (oslo.messaging style topics)
  * when hosts move to other processes. Messages are JSON-serialisable.
  */
-export type Handler = (method: string, args: Record<string, unknown>) => Promise<unknown>;
+/** Serves a topic's messages; `mode` says whether the sender waits for the answer (call) or not (cast). */
+export type Handler = (method: string, args: Record<string, unknown>, mode?: 'call' | 'cast') => Promise<unknown>;
 
 export interface Bus {
   /** Subscribes `handler` to `topic` (e.g. `compute.compute1`, `conductor`). */

@@ -18,6 +18,10 @@ export interface ComputeServices {
   periodic: PeriodicTasks;
   /** Service heartbeats (os-services up/down); `pause(host)` simulates a dead compute. */
   heartbeat: ServiceHeartbeat;
+  /** A compute host fails: guests lost, calls time out, casts wait, no heartbeat (simulated hypervisors). */
+  hostDown(host: string): void;
+  /** The failed host starts again: heartbeat, then (as bus work) restart recovery and the casts that waited. */
+  hostUp(host: string): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -57,6 +61,7 @@ export async function startComputeServices(deps: ComputeDeps, network: NetworkMo
         cpuInfo: { ...hostCpuInfo(h) },
       },
       ...(storage ? { storage } : {}),
+      peers: drivers,
     });
     // imageService: snapshots, backups and shelve upload through it (src/agent/actions/snapshot.ts imagesOf).
     const agentDeps = { host: h.name, db, clock, log: log.child({ host: h.name }), network, driver, imageService: deps.imageService, bus };
@@ -76,6 +81,19 @@ export async function startComputeServices(deps: ComputeDeps, network: NetworkMo
     drivers,
     periodic,
     heartbeat,
+    hostDown: (host) => {
+      const agent = agents.get(host);
+      if (!agent) throw new Error(`no compute host ${host}`);
+      agent.hostDown();
+      heartbeat.pause(host);
+    },
+    hostUp: async (host) => {
+      const agent = agents.get(host);
+      if (!agent) throw new Error(`no compute host ${host}`);
+      heartbeat.resume(host);
+      await heartbeat.tick();
+      if (agent.isDown) bus.cast(computeTopic(host), 'host_up', {});
+    },
     stop: () => {
       periodic.stop();
       heartbeat.stop();

@@ -59,7 +59,9 @@ async function rollback(ctx: AgentContext, inst: Instance, mig: Migration, statu
   await setMigration(db, mig.uuid, { status }, now);
 }
 
-const call = (ctx: AgentContext, topic: string, method: string, args: Record<string, unknown>): Promise<unknown> => ctx.deps.bus.call(topic, method, args);
+/** A call to another host; one that is down (or fails) answers as a failed step. */
+const call = (ctx: AgentContext, topic: string, method: string, args: Record<string, unknown>): Promise<unknown> =>
+  ctx.deps.bus.call(topic, method, args).catch((err: unknown) => ({ ok: false, message: describe(err).message }));
 const cast = (ctx: AgentContext, topic: string, method: string, args: Record<string, unknown>): void => ctx.deps.bus.cast(topic, method, args);
 
 export const liveMigrateOps: Record<string, AgentOp> = {
@@ -171,6 +173,12 @@ export const liveMigrateOps: Record<string, AgentOp> = {
         powerState: power,
         destAz: args.destAz ?? null,
       })) as { ok: boolean; message?: string };
+      if (!post.ok && (await findInstance(db, uuid, { projectId: null }))?.task_state === 'migrating') {
+        // The destination never answered: the guest left this host, so the server is the destination's, in ERROR.
+        const now = ctx.now();
+        await recordFault(db, uuid, { code: 500, message: (post.message ?? 'post_live_migration_at_destination failed').slice(0, 255), details: '', created_at: now });
+        await casUpdate(db, uuid, ['migrating'], { host: dest, node: mig.dest_node ?? dest, vm_state: VmState.ERROR, task_state: null, updated_at: now });
+      }
       await setMigration(db, mig.uuid, { status: post.ok ? 'completed' : 'error' }, ctx.now(), ['post-migrating']);
       await eventFinish(db, ev, ctx.now(), post.ok ? undefined : new Error(post.message ?? 'post_live_migration_at_destination failed'));
     },

@@ -2,7 +2,7 @@ import { Type } from '@sinclair/typebox';
 import type { ComputeRequest, Reply, RouteDef } from '../../api/route.js';
 import { schemaFor } from '../../api/validation.js';
 import { credentials } from '../../context.js';
-import { badRequest } from '../../errors.js';
+import { badRequest, notFound } from '../../errors.js';
 import { ADMIN, policyRule } from '../../policy/base.js';
 import type { PolicyDefault } from '../../policy/types.js';
 import { FAKE_OPERATIONS, type FakeDriver, type FakeOperation } from '../../virt/fake/driver.js';
@@ -41,7 +41,15 @@ const body = schemaFor({
   ),
 });
 
-export function faultInjectionRoutes(deps: ComputeDeps, drivers: ReadonlyMap<string, FakeDriver>): RouteDef[] {
+/** Switches a simulated host off (it fails: guests lost, no heartbeat, calls time out) and on again. */
+export interface HostSwitch {
+  hostDown(host: string): void;
+  hostUp(host: string): Promise<void>;
+}
+
+const hostBody = schemaFor({ schema: obj({ host: obj({ state: Type.Union([Type.Literal('down'), Type.Literal('up')]) }, ['state']) }, ['host']) });
+
+export function faultInjectionRoutes(deps: ComputeDeps, drivers: ReadonlyMap<string, FakeDriver>, hosts?: HostSwitch): RouteDef[] {
   const authorize = (req: ComputeRequest) => deps.policy.authorize(POLICY, { project_id: req.ctx.projectId }, credentials(req.ctx));
   const targets = (host: string | undefined): [string, FakeDriver][] => {
     if (host === undefined) return [...drivers.entries()];
@@ -81,6 +89,21 @@ export function faultInjectionRoutes(deps: ComputeDeps, drivers: ReadonlyMap<str
           });
         }
         return { ...list(), status: 201 };
+      },
+    },
+    {
+      method: 'PUT',
+      path: `${PATH}/hosts/:host`,
+      body: hostBody,
+      handler: async (req) => {
+        authorize(req);
+        const host = req.params.host ?? '';
+        const d = drivers.get(host);
+        if (!d || !hosts) throw notFound(`Compute host ${host} could not be found.`);
+        const state = (req.body as { host: { state: 'down' | 'up' } }).host.state;
+        if (state === 'down') hosts.hostDown(host);
+        else await hosts.hostUp(host);
+        return { status: 200, body: { host: { name: host, state } } };
       },
     },
     {

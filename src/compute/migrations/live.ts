@@ -192,13 +192,19 @@ async function hostChecks(deps: ComputeDeps, inst: Instance, r: LiveMigrateReque
   }
   const source = deps.config.compute.hosts.find((h) => h.name === inst.host);
   if (!source) throw new PreCheckError(`Compute host ${inst.host ?? ''} could not be found.`, false);
-  const res = (await deps.bus.call(computeTopic(dest.host), 'check_can_live_migrate_destination', {
-    uuid: inst.uuid,
-    requestId: r.requestId,
-    source: source.name,
-    sourceCpu: { ...hostCpuInfo(source) },
-    blockMigration: r.blockMigration,
-  })) as PreCheckResult;
+  let res: PreCheckResult;
+  try {
+    res = (await deps.bus.call(computeTopic(dest.host), 'check_can_live_migrate_destination', {
+      uuid: inst.uuid,
+      requestId: r.requestId,
+      source: source.name,
+      sourceCpu: { ...hostCpuInfo(source) },
+      blockMigration: r.blockMigration,
+    })) as PreCheckResult;
+  } catch (err) {
+    if (!(err instanceof Error) || err.name !== 'MessagingTimeout') throw err;
+    throw new PreCheckError(`Migration pre-check error: Timeout while checking if we can live migrate to host: ${dest.host}`);
+  }
   if (!res.ok) throw new PreCheckError(res.message);
   return { host: dest.host, node: dest.node, availabilityZone: dest.availabilityZone, blockMigration: res.blockMigration };
 }

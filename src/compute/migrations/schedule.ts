@@ -57,6 +57,24 @@ export async function scheduleResize(deps: ComputeDeps, r: ResizeRequest, skippe
 }
 
 /**
+ * Calls a host's step; when the host is down (the call times out) the step
+ * is queued for when it comes back instead, and the caller stops driving
+ * the sequence: the host's restart recovery and the queued step resolve
+ * the server then. Returns whether the step ran now.
+ */
+async function callOrQueue(deps: ComputeDeps, topic: string, method: string, args: Record<string, unknown>): Promise<boolean> {
+  try {
+    await deps.bus.call(topic, method, args);
+    return true;
+  } catch (err) {
+    if (!(err instanceof Error) || err.name !== 'MessagingTimeout') throw err;
+    deps.log.warn({ topic, method, uuid: args.uuid }, 'compute host did not answer; the step waits for it');
+    deps.bus.cast(topic, method, args);
+    return false;
+  }
+}
+
+/**
  * Drives a resize or cold migration (`resize_instance`) or a revert
  * (`revert_resize`) through its hosts: scheduling under the conductor's
  * placement lock, then each host's step in turn, outside the lock. Each
@@ -70,23 +88,23 @@ export async function moveServer(
   placing: Mutex,
   skipped: () => Promise<Set<string>>,
 ): Promise<void> {
-  const { db, bus } = deps;
+  const { db } = deps;
   const r = args as unknown as ResizeRequest;
   const base = { uuid: r.uuid, requestId: r.requestId, migrationUuid: r.migrationUuid };
   if (method === 'resize_instance') {
     if (!(await placing.run(async () => scheduleResize(deps, r, await skipped())))) return;
     const mig = await findMigration(db, r.migrationUuid);
     if (!mig?.source_compute || !mig.dest_compute) return;
-    await bus.call(computeTopic(mig.source_compute), 'resize_instance', base);
+    if (!(await callOrQueue(deps, computeTopic(mig.source_compute), 'resize_instance', base))) return;
     if ((await findMigration(db, r.migrationUuid))?.status !== 'post-migrating') return;
-    await bus.call(computeTopic(mig.dest_compute), 'finish_resize', base);
+    await callOrQueue(deps, computeTopic(mig.dest_compute), 'finish_resize', base);
     return;
   }
   const mig = await findMigration(db, r.migrationUuid);
   if (!mig?.source_compute || !mig.dest_compute) return;
-  await bus.call(computeTopic(mig.dest_compute), 'revert_resize', base);
+  if (!(await callOrQueue(deps, computeTopic(mig.dest_compute), 'revert_resize', base))) return;
   const after = await findMigration(db, r.migrationUuid);
   const inst = await findInstance(db, r.uuid, { projectId: null });
   if (after?.status !== 'reverting' || inst?.task_state !== 'resize_reverting') return;
-  await bus.call(computeTopic(mig.source_compute), 'finish_revert_resize', base);
+  await callOrQueue(deps, computeTopic(mig.source_compute), 'finish_revert_resize', base);
 }

@@ -29,6 +29,8 @@ export interface FakeDriverOptions {
   resources: HostResources;
   /** The instance storage; shared with the other hosts of its shared-storage group. Default: a private one. */
   storage?: FakeStorage;
+  /** The other simulated hypervisors by host name (a live migration needs its destination reachable). */
+  peers?: ReadonlyMap<string, FakeDriver>;
 }
 
 interface Guest {
@@ -97,12 +99,34 @@ export class FakeDriver implements VirtDriver {
   private readonly injections: Injection[] = [];
   private readonly outgoing = new Map<string, Outgoing>();
   private readonly storage: FakeStorage;
+  private powered = true;
   constructor(private readonly opts: FakeDriverOptions) {
     this.storage = opts.storage ?? new FakeStorage();
   }
 
   init(): Promise<void> {
+    this.powered = true;
     return Promise.resolve();
+  }
+
+  /** Whether the simulated machine is running (see powerLoss). */
+  get isPowered(): boolean {
+    return this.powered;
+  }
+
+  /**
+   * Simulates the host losing power: every guest is gone, running
+   * operations fail, and nothing works until init() runs again (the host
+   * and its compute service coming back).
+   */
+  powerLoss(): void {
+    this.powered = false;
+    this.guests.clear();
+    for (const m of this.outgoing.values()) m.abort = true;
+  }
+
+  private assertPowered(): void {
+    if (!this.powered) throw new DriverError('Connection to the hypervisor is broken on host');
   }
 
   resources(): HostResources {
@@ -134,6 +158,7 @@ export class FakeDriver implements VirtDriver {
   }
 
   private maybeFail(op: FakeOperation, uuid: string): void {
+    this.assertPowered();
     const inj = this.injections.find((i) => i.op === op && (i.uuid === null || i.uuid === uuid) && i.remaining > 0);
     if (!inj) return;
     inj.remaining -= 1;
@@ -148,6 +173,7 @@ export class FakeDriver implements VirtDriver {
       if (step === 2) this.maybeFail('spawn', spec.uuid);
       await onProgress(Math.floor((step * 100) / SPAWN_STEPS));
     }
+    this.assertPowered();
     guest.power = PowerState.RUNNING;
     guest.console.push(
       `[    0.000000] Linux version 6.1.0-fake (stratus fake hypervisor)`,
@@ -307,6 +333,9 @@ export class FakeDriver implements VirtDriver {
       const diskTotal = opts.block ? (g.spec.rootGb + g.spec.ephemeralGb) * GiB : 0;
       for (let round = 1; round <= LIVE_MIGRATION_ROUNDS; round++) {
         await this.opts.clock.sleep(this.opts.stepMs);
+        this.assertPowered();
+        const peer = this.opts.peers?.get(dest);
+        if (peer && !peer.isPowered) throw new DriverError(`Live migration failed: unable to connect to the destination ${dest}.`);
         if (state.abort) throw new LiveMigrationAborted(uuid);
         if (round === 2) this.maybeFail('liveMigrate', uuid);
         const done = state.forceComplete ? LIVE_MIGRATION_ROUNDS : round;
