@@ -2,6 +2,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { startTestCloud, type TestCloud } from '../helpers/cloud.js';
 import { boot } from '../helpers/servers.js';
+import { assertLedger } from '../helpers/ledger.js';
 
 describe('os-migrations and /servers/{id}/migrations', () => {
   let cloud: TestCloud;
@@ -22,6 +23,7 @@ describe('os-migrations and /servers/{id}/migrations', () => {
     beforeSecond = new Date(cloud.clock.now() - 1000).toISOString();
     assert.equal((await act(b, { migrate: null }, 'admin')).status, 202);
     await cloud.settle();
+    await assertLedger(cloud);
   });
   after(async () => {
     await cloud.close();

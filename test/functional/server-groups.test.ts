@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { startTestCloud, type TestCloud } from '../helpers/cloud.js';
 import { boot, cirrosId } from '../helpers/servers.js';
 import { quotaUsage } from '../../src/compute/resources/quota.js';
+import { assertLedger } from '../helpers/ledger.js';
 
 const V = '/compute/v2.1';
 type As = 'admin' | 'demo' | 'alt_demo';
@@ -69,6 +70,8 @@ describe('os-server-groups', () => {
 
   /** Removes every server and group so each test starts with empty hosts and fresh quota. */
   afterEach(async () => {
+    await cloud.settle();
+    await assertLedger(cloud);
     const servers = await cloud.request({ url: `${V}/servers?all_tenants=1`, as: 'admin' });
     for (const s of servers.body.servers as { id: string }[]) {
       await cloud.request({ method: 'DELETE', url: `${V}/servers/${s.id}`, as: 'admin' });
