@@ -233,7 +233,7 @@ describe('resource ledger (test/helpers/ledger.ts)', () => {
       .insertInto('migrations')
       .values({
         uuid, instance_uuid: id, source_compute: src, dest_compute: h, source_node: src, dest_node: h, dest_host: h,
-        old_instance_type_id: row.flavor_id, new_instance_type_id: row.flavor_id, status: 'done', migration_type: 'evacuation',
+        old_instance_type_id: null, new_instance_type_id: null, status: 'done', migration_type: 'evacuation',
         hidden: 0, old_flavor: row.flavor, new_flavor: row.flavor, old_vm_state: 'active', project_id: row.project_id, user_id: row.user_id,
         cross_cell_move: 0, created_at: now, updated_at: now, deleted_at: null, deleted: 0,
       })

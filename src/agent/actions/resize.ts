@@ -60,6 +60,9 @@ async function step(s: Step): Promise<void> {
   }
 }
 
+/** The zone of the host the server lands on, when the conductor sent it. */
+const zone = (args: Record<string, unknown>): { availability_zone?: string } => (typeof args.availabilityZone === 'string' ? { availability_zone: args.availabilityZone } : {});
+
 const wasStopped = (mig: Migration): boolean => mig.old_vm_state === VmState.STOPPED;
 
 /** Spawns the guest here with `flavor`, left powered off when the server was stopped. */
@@ -109,6 +112,7 @@ export const resizeOps: Record<string, AgentOp> = {
         const f = JSON.parse(mig.new_flavor) as Parameters<typeof flavorColumns>[0];
         const done = await casUpdate(db, inst.uuid, ['resize_finish'], {
           ...flavorColumns(f),
+          ...zone(args),
           host,
           node: mig.dest_node ?? host,
           vm_state: VmState.RESIZED,
@@ -174,6 +178,7 @@ export const resizeOps: Record<string, AgentOp> = {
         const f = JSON.parse(mig.old_flavor) as Parameters<typeof flavorColumns>[0];
         const done = await casUpdate(db, inst.uuid, ['resize_reverting'], {
           ...flavorColumns(f),
+          ...zone(args),
           host,
           node: mig.source_node ?? host,
           vm_state: wasStopped(mig) ? VmState.STOPPED : VmState.ACTIVE,

@@ -149,7 +149,7 @@ async function migrate(deps: ComputeDeps, req: ComputeRequest, inst: Instance, h
   check(deps, req, inst, { policy: host ? RESIZE_POLICY.migrateHost : RESIZE_POLICY.migrate, target: 'project', stateAction: 'migrate', vmStates: MOVE_STATES });
   if (host !== null) {
     if (!deps.config.compute.hosts.some((h) => h.name === host)) throw badRequest(`Compute host ${host} could not be found.`);
-    if (host === inst.host) throw badRequest(`Cannot migrate instance ${inst.uuid} to the same host ${host}.`);
+    if (host === inst.host) throw badRequest('Cannot migrate to the host where the server exists.');
   }
   await startMove(deps, req, inst, { action: 'migrate', newFlavor: flavorOf(inst), requestedHost: host });
   return { status: 202 };

@@ -73,7 +73,7 @@ export async function evacuate(deps: ComputeDeps, r: EvacuateRequest, placing: M
     }
     const t = now();
     // The claim: from `pre-migrating` the destination holds the flavor; the server stays on its source until the rebuild succeeds.
-    await setMigration(db, mig.uuid, { dest_compute: chosen.host, dest_node: chosen.node, dest_host: chosen.host, status: 'pre-migrating' }, t, ['accepted']);
+    await setMigration(db, mig.uuid, { dest_compute: chosen.host, dest_node: chosen.node, dest_host: config.host, status: 'pre-migrating' }, t, ['accepted']);
     await eventFinish(db, ev, t);
     return { host: chosen.host, az: chosen.availabilityZone };
   });

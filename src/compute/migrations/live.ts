@@ -90,7 +90,7 @@ export async function liveMigrate(deps: ComputeDeps, r: LiveMigrateRequest, plac
     dest = await placing.run(async () => {
       const d = forced ? await checkForced(deps, inst, r, r.host ?? '') : await findDestination(deps, inst, r, await skipped());
       // The claim: from `queued` the destination holds the server's flavor.
-      await setMigration(db, mig.uuid, { dest_compute: d.host, dest_node: d.node, dest_host: d.host, source_node: inst.node, status: 'queued' }, now());
+      await setMigration(db, mig.uuid, { dest_compute: d.host, dest_node: d.node, dest_host: deps.config.host, source_node: inst.node, status: 'queued' }, now());
       return d;
     });
   } catch (err) {

@@ -43,8 +43,16 @@ export interface NewMigration {
   destCompute?: string | null;
 }
 
+/** A flavor's internal id (Nova's instance_type_id), or null when the flavor is gone. */
+async function instanceTypeId(db: Db, flavorid: string): Promise<string | null> {
+  const row = await db.selectFrom('flavors').select('id').where('flavorid', '=', flavorid).executeTakeFirst();
+  return row ? String(row.id) : null;
+}
+
 export async function createMigration(db: Db, m: NewMigration): Promise<Migration> {
   const uuid = randomUUID();
+  const oldType = await instanceTypeId(db, m.oldFlavor.flavorid);
+  const newType = m.newFlavor.flavorid === m.oldFlavor.flavorid ? oldType : await instanceTypeId(db, m.newFlavor.flavorid);
   await db
     .insertInto('migrations')
     .values({
@@ -55,8 +63,8 @@ export async function createMigration(db: Db, m: NewMigration): Promise<Migratio
       dest_compute: m.destCompute ?? null,
       dest_node: null,
       dest_host: null,
-      old_instance_type_id: m.oldFlavor.flavorid,
-      new_instance_type_id: m.newFlavor.flavorid,
+      old_instance_type_id: oldType,
+      new_instance_type_id: newType,
       status: m.status ?? 'pre-migrating',
       migration_type: m.migrationType,
       hidden: 0,

@@ -87,6 +87,9 @@ const notFoundForInstance = (id: string, uuid: string) => `Migration ${id} not f
 const invalidMigrationState = (m: Migration, uuid: string, method: string) =>
   `Migration ${m.id} state of instance ${uuid} is ${m.status}. Cannot ${method} while the migration is in this state.`;
 
+/** instance_type_id is an integer in Nova's API. */
+const typeId = (v: string | null): number | null => (v !== null && /^[0-9]+$/.test(v) ? Number(v) : null);
+
 function view(req: ComputeRequest, m: Migration, addHost: boolean): Record<string, unknown> {
   const out: Record<string, unknown> = {
     id: m.id,
@@ -97,8 +100,8 @@ function view(req: ComputeRequest, m: Migration, addHost: boolean): Record<strin
     source_compute: addHost ? m.source_compute : null,
     dest_compute: addHost ? m.dest_compute : null,
     dest_host: addHost ? m.dest_host : null,
-    old_instance_type_id: m.old_instance_type_id,
-    new_instance_type_id: m.new_instance_type_id,
+    old_instance_type_id: typeId(m.old_instance_type_id),
+    new_instance_type_id: typeId(m.new_instance_type_id),
     created_at: m.created_at,
     updated_at: m.updated_at,
   };

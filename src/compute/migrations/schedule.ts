@@ -51,7 +51,7 @@ export async function scheduleResize(deps: ComputeDeps, r: ResizeRequest, skippe
     await eventFinish(db, ev, now(), new Error(NO_VALID_HOST));
     return false;
   }
-  const ok = await setMigration(db, mig.uuid, { dest_compute: chosen.host, dest_node: chosen.node, dest_host: chosen.host, status: 'migrating' }, now(), ['pre-migrating']);
+  const ok = await setMigration(db, mig.uuid, { dest_compute: chosen.host, dest_node: chosen.node, dest_host: config.host, status: 'migrating' }, now(), ['pre-migrating']);
   await eventFinish(db, ev, now());
   return ok;
 }
@@ -91,13 +91,15 @@ export async function moveServer(
   const { db } = deps;
   const r = args as unknown as ResizeRequest;
   const base = { uuid: r.uuid, requestId: r.requestId, migrationUuid: r.migrationUuid };
+  // The server takes the zone of the host it lands on (and gets its old one back on revert).
+  const zoneOf = (host: string): string | null => deps.config.compute.hosts.find((h) => h.name === host)?.availability_zone ?? null;
   if (method === 'resize_instance') {
     if (!(await placing.run(async () => scheduleResize(deps, r, await skipped())))) return;
     const mig = await findMigration(db, r.migrationUuid);
     if (!mig?.source_compute || !mig.dest_compute) return;
     if (!(await callOrQueue(deps, computeTopic(mig.source_compute), 'resize_instance', base))) return;
     if ((await findMigration(db, r.migrationUuid))?.status !== 'post-migrating') return;
-    await callOrQueue(deps, computeTopic(mig.dest_compute), 'finish_resize', base);
+    await callOrQueue(deps, computeTopic(mig.dest_compute), 'finish_resize', { ...base, availabilityZone: zoneOf(mig.dest_compute) });
     return;
   }
   const mig = await findMigration(db, r.migrationUuid);
@@ -106,5 +108,5 @@ export async function moveServer(
   const after = await findMigration(db, r.migrationUuid);
   const inst = await findInstance(db, r.uuid, { projectId: null });
   if (after?.status !== 'reverting' || inst?.task_state !== 'resize_reverting') return;
-  await callOrQueue(deps, computeTopic(mig.source_compute), 'finish_revert_resize', base);
+  await callOrQueue(deps, computeTopic(mig.source_compute), 'finish_revert_resize', { ...base, availabilityZone: zoneOf(mig.source_compute) });
 }

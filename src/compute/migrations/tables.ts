@@ -10,7 +10,7 @@ export interface MigrationRow {
   source_node: string | null;
   dest_node: string | null;
   dest_host: string | null;
-  /** The flavors' API ids (Nova shows instance_type ids; ours are the flavorids). */
+  /** The flavors' internal ids (Nova's instance_type_id), as text; null when the flavor is gone. */
   old_instance_type_id: string | null;
   new_instance_type_id: string | null;
   /**

