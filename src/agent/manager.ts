@@ -48,6 +48,7 @@ export class ComputeAgent {
       build_and_run_instance: (_c, a) => this.buildAndRun(String(a.uuid), (a.adminPass as string | null) ?? null, (a.requestId as string | null) ?? null),
       terminate_instance: (_c, a) => this.terminate(String(a.uuid), (a.requestId as string | null) ?? null),
       soft_delete_instance: (_c, a) => this.softDelete(String(a.uuid)),
+      destroy_orphan_guest: (_c, a) => this.destroyOrphanGuest(String(a.uuid)),
       ...pauseOps,
       ...powerOps,
       ...passwordOps,
@@ -209,6 +210,24 @@ export class ComputeAgent {
     await network.deallocate(uuid);
     await markDeleted(db, inst, this.now());
     await eventFinish(db, ev, this.now());
+    // A failed move may have left a copy of the guest on another host (e.g. a source whose confirm failed): those hosts drop it.
+    const others = await db
+      .selectFrom('migrations')
+      .select(['source_compute', 'dest_compute'])
+      .where('instance_uuid', '=', uuid)
+      .execute();
+    const hosts = new Set(others.flatMap((m) => [m.source_compute, m.dest_compute]).filter((h): h is string => h !== null && h !== this.deps.host));
+    for (const h of hosts) this.deps.bus.cast(`compute.${h}`, 'destroy_orphan_guest', { uuid });
+  }
+
+  /** Removes this host's guest of a server that is deleted or lives on another host. */
+  private async destroyOrphanGuest(uuid: string): Promise<void> {
+    const { db, driver, log, host } = this.deps;
+    if (!(await driver.listGuests()).includes(uuid)) return;
+    const inst = await findInstance(db, uuid, { projectId: null });
+    if (inst && inst.host === host) return;
+    log.info({ uuid }, 'removing the guest of a server that is not on this host');
+    await driver.destroy(uuid).catch((err: unknown) => log.warn({ err, uuid }, 'removing an orphan guest failed'));
   }
 
   async softDelete(uuid: string): Promise<void> {

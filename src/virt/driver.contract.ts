@@ -117,6 +117,22 @@ export function driverContract(name: string, make: () => Promise<VirtDriver>, ma
       await d.destroy('never-existed');
     });
 
+    it('resize support: the source keeps the guest shut off until confirm or revert', async () => {
+      const d = await make();
+      await d.init();
+      const spec = guestSpec('rz1');
+      await d.spawn(spec, () => Promise.resolve());
+      await d.migrateDiskAndPowerOff('rz1');
+      assert.equal(await d.powerState('rz1'), PowerState.SHUTDOWN);
+      assert.deepEqual(await d.listGuests(), ['rz1']);
+      await d.finishRevertMigration(spec, true);
+      assert.equal(await d.powerState('rz1'), PowerState.RUNNING);
+      await d.destroy('rz1');
+      await d.finishRevertMigration(spec, false);
+      assert.equal(await d.powerState('rz1'), PowerState.SHUTDOWN, 're-created from the kept disks when the guest was gone');
+      await assert.rejects(d.migrateDiskAndPowerOff('missing'));
+    });
+
     it('live-migrates a running guest: pre-checks, an incoming guest, progress to zero remaining, the guest only on the destination', async () => {
       const [src, dst] = await makePair(false);
       await src.init();

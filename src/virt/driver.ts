@@ -112,6 +112,17 @@ export interface VirtDriver {
   /** The guest's console log (what it printed), possibly empty. */
   consoleOutput(uuid: string): Promise<string>;
   /**
+   * Source of a resize or cold migration: powers the guest off and copies
+   * its disks to the destination; the guest stays here, shut off, until
+   * the move is confirmed (destroy) or reverted (finishRevertMigration).
+   */
+  migrateDiskAndPowerOff(uuid: string): Promise<void>;
+  /**
+   * Source of a reverted resize: the guest kept here comes back (re-created
+   * from `spec`, the old flavor, if it is gone), running when `powerOn`.
+   */
+  finishRevertMigration(spec: GuestSpec, powerOn: boolean): Promise<void>;
+  /**
    * Destination pre-check of a live migration: how this host's CPU compares
    * with the source's (0 incompatible, 1 identical, 2 superset, as libvirt's
    * CPU comparison), and a marker file written to this host's instance

@@ -57,16 +57,12 @@ interface Step {
 
 const STEPS: Step[] = [
   {
-    name: 'resize_instance: the source fails to power the guest off',
-    phase: 'move', on: 'src', op: 'powerOff', event: 'compute_resize_instance', host: 'src', flavor: 'old',
+    name: 'resize_instance: the source fails to power the guest off and copy its disks',
+    phase: 'move', on: 'src', op: 'migrateDiskAndPowerOff', event: 'compute_resize_instance', host: 'src', flavor: 'old',
   },
   {
-    name: 'resize_instance: the source fails to send the guest away (destroy)',
-    phase: 'move', on: 'src', op: 'destroy', event: 'compute_resize_instance', host: 'src', flavor: 'old',
-  },
-  {
-    name: 'resize_instance of a stopped server: the source fails to send the guest away',
-    phase: 'move', on: 'src', op: 'destroy', stopped: true, event: 'compute_resize_instance', host: 'src', flavor: 'old',
+    name: 'resize_instance of a stopped server: the source fails to copy its disks',
+    phase: 'move', on: 'src', op: 'migrateDiskAndPowerOff', stopped: true, event: 'compute_resize_instance', host: 'src', flavor: 'old',
   },
   {
     name: 'finish_resize: the destination fails to spawn the guest',
@@ -79,21 +75,18 @@ const STEPS: Step[] = [
   {
     name: 'confirm_resize: the source fails to destroy the old guest',
     phase: 'confirm', on: 'src', op: 'destroy', event: 'compute_confirm_resize', host: 'dst', flavor: 'new',
-    differs:
-      'Stratus destroys the source guest already in resize_instance, so confirm_resize finds nothing to destroy and the injected failure never fires; ' +
-      'and where it would destroy, confirm_resize swallows the error and confirms anyway (Nova: ERROR, fault, migration error, compute_confirm_resize failed).',
   },
   {
     name: 'revert_resize: the destination fails to destroy the resized guest',
     phase: 'revert', on: 'dst', op: 'destroy', event: 'compute_revert_resize', host: 'dst', flavor: 'new',
   },
   {
-    name: 'finish_revert_resize: the source fails to spawn the guest again',
-    phase: 'revert', on: 'src', op: 'spawn', event: 'compute_finish_revert_resize', host: 'src', flavor: 'old', guestless: true,
+    name: 'finish_revert_resize: the source fails to bring the kept guest back',
+    phase: 'revert', on: 'src', op: 'finishRevertMigration', event: 'compute_finish_revert_resize', host: 'src', flavor: 'old',
   },
   {
-    name: 'finish_revert_resize of a stopped server: the source fails to leave the guest powered off',
-    phase: 'revert', on: 'src', op: 'powerOff', stopped: true, event: 'compute_finish_revert_resize', host: 'src', flavor: 'old',
+    name: 'finish_revert_resize of a stopped server: the source fails to bring the kept guest back',
+    phase: 'revert', on: 'src', op: 'finishRevertMigration', stopped: true, event: 'compute_finish_revert_resize', host: 'src', flavor: 'old',
   },
 ];
 

@@ -16,7 +16,7 @@ import type { TestCloud, TestResponse } from './cloud.js';
  */
 
 /** Which flavor a move holds: the migration's new or old flavor, or the server's current flavor. */
-export type HeldFlavor = 'new' | 'old' | 'server';
+export type HeldFlavor = 'new' | 'old' | 'server' | 'none';
 
 /** One row of the holdings table: what a move of `types` in one of `statuses` holds, and where. */
 export interface HoldingRule {
@@ -43,8 +43,11 @@ export const MOVE_HOLDINGS: readonly HoldingRule[] = [
   // Resize and cold migration: before the finish the server is on the source and the destination holds the new flavor ...
   { types: ['resize', 'migration'], statuses: ['migrating', 'post-migrating'], flavor: 'new', on: 'dest_compute' },
   // ... from the finish (VERIFY_RESIZE) until confirm or revert completes, the server is on the destination and the source keeps the old flavor.
-  { types: ['resize', 'migration'], statuses: ['finished', 'confirming', 'reverting'], flavor: 'old', on: 'source_compute' },
+  // (The source keeps the guest shut off until confirm or revert, as libvirt does.)
+  { types: ['resize', 'migration'], statuses: ['finished', 'confirming', 'reverting'], flavor: 'old', on: 'source_compute', staleGuestOn: 'source_compute' },
   // Live migration: the destination holds the server's flavor while the guest is copied.
+  // A failed resize or cold migration holds nothing, but its source may keep the guest it kept for a revert (as libvirt does).
+  { types: ['resize', 'migration'], statuses: ['error'], flavor: 'none', on: 'source_compute', staleGuestOn: 'source_compute' },
   { types: ['live-migration'], statuses: ['queued', 'preparing', 'running', 'post-migrating'], flavor: 'server', on: 'dest_compute' },
   // Evacuation: the destination holds the flavor while it rebuilds ...
   { types: ['evacuation'], statuses: ['pre-migrating'], flavor: 'server', on: 'dest_compute' },
@@ -216,7 +219,7 @@ export async function assertLedger(cloud: TestCloud, opts: LedgerOptions = {}): 
         }
       }
       const host = m[rule.on];
-      if (!host) continue;
+      if (!host || rule.flavor === 'none') continue;
       let amount: Amount;
       if (rule.flavor === 'server') amount = server.flavor;
       else {

@@ -10,9 +10,11 @@ import { guestSpecFor } from './image-support.js';
  * the source, finish_resize on the destination, confirm_resize on the
  * source, revert_resize on the destination then finish_revert_resize on
  * the source), each called in turn by the conductor
- * (src/compute/migrations/schedule.ts). On the fake hypervisor the guest moves: it is destroyed on
- * the source and spawned with the new flavor on the destination; a revert
- * destroys it there and spawns it again on the source with the old flavor.
+ * (src/compute/migrations/schedule.ts). As with libvirt, the source powers
+ * the guest off and copies its disks (migrateDiskAndPowerOff) but keeps it,
+ * shut off, until the move is confirmed (destroyed then) or reverted (the
+ * destination's copy is destroyed and the source's comes back,
+ * finishRevertMigration); the destination spawns it with the new flavor.
  * The server's `host` and flavor change when the destination finishes;
  * capacity the other host holds meanwhile is counted from the migration
  * (src/compute/migrations/holdings.ts).
@@ -89,8 +91,7 @@ export const resizeOps: Record<string, AgentOp> = {
       work: async (inst, mig) => {
         const { db, driver } = ctx.deps;
         if (inst.host !== ctx.deps.host) throw new Error(`Instance ${inst.uuid} is not on host ${ctx.deps.host}.`);
-        if ((await driver.powerState(inst.uuid)) === PowerState.RUNNING) await driver.powerOff(inst.uuid, 0);
-        await driver.destroy(inst.uuid);
+        await driver.migrateDiskAndPowerOff(inst.uuid);
         const moved = await casUpdate(db, inst.uuid, ['resize_migrating'], { task_state: 'resize_migrated', power_state: PowerState.SHUTDOWN, updated_at: ctx.now() });
         if (!moved) return;
         await setMigration(db, mig.uuid, { status: 'post-migrating' }, ctx.now());
@@ -125,7 +126,7 @@ export const resizeOps: Record<string, AgentOp> = {
         else await ctx.deps.driver.destroy(inst.uuid).catch(() => undefined);
       },
     }),
-  /** Source: forget the old guest; the server stays where it is, ACTIVE or STOPPED. */
+  /** Source: remove the guest kept since the resize; the server stays where it is, ACTIVE or STOPPED. A failure is ERROR. */
   confirm_resize: async (ctx, args) => {
     const { db, driver, log, host } = ctx.deps;
     const uuid = String(args.uuid);
@@ -134,9 +135,18 @@ export const resizeOps: Record<string, AgentOp> = {
     const inst = await findInstance(db, uuid, { projectId: null });
     if (!mig || mig.status !== 'confirming') return;
     const ev = requestId ? await eventStart(db, { instanceUuid: uuid, requestId, event: 'compute_confirm_resize', host }, ctx.now()) : undefined;
-    // The guest left the source at resize time; anything still there (same-host resize excepted) is removed.
-    if (mig.source_compute !== mig.dest_compute && (await driver.listGuests()).includes(uuid)) {
-      await driver.destroy(uuid).catch((err: unknown) => log.warn({ err, uuid }, 'destroying the source guest failed'));
+    try {
+      // A same-host resize has one guest, the resized one.
+      if (mig.source_compute !== mig.dest_compute) await driver.destroy(uuid);
+    } catch (err) {
+      log.warn({ err, uuid }, 'confirming the resize failed');
+      const now = ctx.now();
+      const message = err instanceof Error ? err.message : String(err);
+      await recordFault(db, uuid, { code: 500, message: message.slice(0, 255), details: err instanceof Error ? (err.stack ?? message) : message, created_at: now });
+      await casUpdate(db, uuid, 'any', { vm_state: VmState.ERROR, task_state: null, updated_at: now });
+      await setMigration(db, mig.uuid, { status: 'error' }, now, ['confirming']);
+      await eventFinish(db, ev, now, err);
+      return;
     }
     if (inst && inst.vm_state === VmState.RESIZED) {
       await casUpdate(db, uuid, [null], { vm_state: wasStopped(mig) ? VmState.STOPPED : VmState.ACTIVE, updated_at: ctx.now() });
@@ -157,7 +167,7 @@ export const resizeOps: Record<string, AgentOp> = {
         await ctx.deps.driver.destroy(inst.uuid);
       },
     }),
-  /** Source: the guest comes back with the old flavor, as ACTIVE or SHUTOFF as it was. */
+  /** Source: the kept guest comes back with the old flavor, as ACTIVE or SHUTOFF as it was. */
   finish_revert_resize: (ctx, args) =>
     step({
       ctx,
@@ -173,8 +183,10 @@ export const resizeOps: Record<string, AgentOp> = {
         node: mig.source_node ?? ctx.deps.host,
       }),
       work: async (inst, mig) => {
-        const { db, host } = ctx.deps;
-        const power = await spawnHere(ctx, inst, mig.old_flavor, mig);
+        const { db, host, driver } = ctx.deps;
+        const spec = await guestSpecFor(ctx, { ...inst, flavor: mig.old_flavor }, { imageRef: inst.image_ref, adminPass: null });
+        await driver.finishRevertMigration(spec, !wasStopped(mig));
+        const power = wasStopped(mig) ? PowerState.SHUTDOWN : PowerState.RUNNING;
         const f = JSON.parse(mig.old_flavor) as Parameters<typeof flavorColumns>[0];
         const done = await casUpdate(db, inst.uuid, ['resize_reverting'], {
           ...flavorColumns(f),

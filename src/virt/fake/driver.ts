@@ -64,6 +64,8 @@ export type FakeOperation =
   | 'triggerCrashDump'
   | 'injectNetworkInfo'
   | 'consoleEndpoint'
+  | 'migrateDiskAndPowerOff'
+  | 'finishRevertMigration'
   | 'checkLiveMigrationDestination'
   | 'preLiveMigration'
   | 'liveMigrate'
@@ -72,7 +74,7 @@ export type FakeOperation =
 export const FAKE_OPERATIONS: readonly FakeOperation[] = [
   'spawn', 'destroy', 'pause', 'unpause', 'powerOff', 'powerOn', 'reboot', 'suspend', 'resume', 'rescue', 'unrescue',
   'snapshot', 'setAdminPassword', 'triggerCrashDump', 'injectNetworkInfo', 'consoleEndpoint',
-  'checkLiveMigrationDestination', 'preLiveMigration', 'liveMigrate', 'postLiveMigrationAtDestination',
+  'migrateDiskAndPowerOff', 'finishRevertMigration', 'checkLiveMigrationDestination', 'preLiveMigration', 'liveMigrate', 'postLiveMigrationAtDestination',
 ];
 
 /** Transfer rounds of a live migration; memory is copied evenly over them (disks too for a block migration). */
@@ -298,6 +300,21 @@ export class FakeDriver implements VirtDriver {
     await this.step('consoleEndpoint', uuid);
     const n = [...uuid].reduce((acc, c) => (acc * 31 + c.charCodeAt(0)) % 1000, 0);
     return { host: '127.0.0.1', port: 5900 + n, internalAccessPath: null };
+  }
+
+  async migrateDiskAndPowerOff(uuid: string): Promise<void> {
+    const g = await this.step('migrateDiskAndPowerOff', uuid);
+    if (g.power !== PowerState.SHUTDOWN) this.log(g, 'reboot: Power down');
+    g.power = PowerState.SHUTDOWN;
+  }
+
+  async finishRevertMigration(spec: GuestSpec, powerOn: boolean): Promise<void> {
+    await this.opts.clock.sleep(this.opts.stepMs);
+    this.maybeFail('finishRevertMigration', spec.uuid);
+    const g = this.guests.get(spec.uuid) ?? { spec, power: PowerState.SHUTDOWN, console: [], rescued: false };
+    g.spec = spec;
+    g.power = powerOn ? PowerState.RUNNING : PowerState.SHUTDOWN;
+    this.guests.set(spec.uuid, g);
   }
 
   async checkLiveMigrationDestination(uuid: string, sourceCpu: Record<string, unknown>): Promise<{ cpuCompare: number; storageMarker: string }> {

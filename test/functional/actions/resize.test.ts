@@ -253,7 +253,7 @@ describe('action: resize / confirmResize / revertResize', () => {
     const id = await boot(cloud, { flavorRef: '1' });
     const src = (await show(id))['OS-EXT-SRV-ATTR:host'] as string;
     const before = await usage();
-    cloud.compute.drivers.get(src)?.failNext('destroy', { uuid: id, message: 'migrate disk failed' });
+    cloud.compute.drivers.get(src)?.failNext('migrateDiskAndPowerOff', { uuid: id, message: 'migrate disk failed' });
     assert.equal((await act(id, { migrate: null }, 'admin')).status, 202);
     await cloud.settle();
     const s = await show(id);
