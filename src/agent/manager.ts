@@ -263,5 +263,13 @@ export class ComputeAgent {
       failBuild: (uuid, err) => this.failBuild(uuid, err),
     });
     await destroyEvacuatedInstances(this.ctx);
+    // A confirm the API accepted but this host never finished (it answered 204 already) runs now.
+    const confirming = await this.deps.db
+      .selectFrom('migrations')
+      .select(['uuid', 'instance_uuid'])
+      .where('source_compute', '=', this.deps.host)
+      .where('status', '=', 'confirming')
+      .execute();
+    for (const m of confirming) await this.handle('confirm_resize', { uuid: m.instance_uuid, migrationUuid: m.uuid, requestId: null });
   }
 }

@@ -66,11 +66,12 @@ export async function startComputeServices(deps: ComputeDeps, network: NetworkMo
     // imageService: snapshots, backups and shelve upload through it (src/agent/actions/snapshot.ts imagesOf).
     const agentDeps = { host: h.name, db, clock, log: log.child({ host: h.name }), network, driver, imageService: deps.imageService, bus };
     const agent = new ComputeAgent(agentDeps);
-    await agent.init();
     bus.serve(computeTopic(h.name), agent.handle);
     agents.set(h.name, agent);
     drivers.set(h.name, driver);
   }
+  // Every host serves its topic before any recovers, so that one host's recovery can reach another.
+  for (const agent of agents.values()) await agent.init();
   await conductor.recover();
   const periodic = new PeriodicTasks(deps);
   periodic.start();
