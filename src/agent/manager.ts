@@ -19,6 +19,7 @@ import { liveMigrateOps } from './actions/live-migrate.js';
 import { destroyEvacuatedInstances, evacuateOps } from './actions/evacuate.js';
 import { eventFinish, eventStart } from '../compute/actions/record.js';
 import { recoverHost } from './recovery.js';
+import { CONDUCTOR_TOPIC, type BuildRequest } from '../compute/conductor.js';
 
 export type { AgentDeps } from './context.js';
 
@@ -45,7 +46,11 @@ export class ComputeAgent {
     this.deps = deps;
     this.ctx = new AgentContext(deps);
     this.ops = {
-      build_and_run_instance: (_c, a) => this.buildAndRun(String(a.uuid), (a.adminPass as string | null) ?? null, (a.requestId as string | null) ?? null),
+      build_and_run_instance: (_c, a) =>
+        this.buildAndRun(String(a.uuid), (a.adminPass as string | null) ?? null, (a.requestId as string | null) ?? null, {
+          retry: a.retry === true,
+          alternates: Array.isArray(a.alternates) ? a.alternates.filter((x): x is string => typeof x === 'string') : [],
+        }),
       terminate_instance: (_c, a) => this.terminate(String(a.uuid), (a.requestId as string | null) ?? null),
       soft_delete_instance: (_c, a) => this.softDelete(String(a.uuid)),
       destroy_orphan_guest: (_c, a) => this.destroyOrphanGuest(String(a.uuid)),
@@ -119,7 +124,7 @@ export class ComputeAgent {
     return this.ctx.mine(uuid);
   }
 
-  async buildAndRun(uuid: string, adminPass: string | null, requestId: string | null): Promise<void> {
+  async buildAndRun(uuid: string, adminPass: string | null, requestId: string | null, retry: { retry: boolean; alternates: string[] } = { retry: false, alternates: [] }): Promise<void> {
     const { db, network, driver } = this.deps;
     const inst = await this.mine(uuid);
     if (!inst || inst.vm_state !== VmState.BUILDING) return;
@@ -168,9 +173,40 @@ export class ComputeAgent {
       }
       await eventFinish(db, ev, this.now());
     } catch (err) {
+      if (retry.retry && (await this.reschedule(uuid, adminPass, requestId, retry.alternates, err))) {
+        await eventFinish(db, ev, this.now(), err);
+        return;
+      }
       await this.failBuild(uuid, err);
       await eventFinish(db, ev, this.now(), err);
     }
+  }
+
+  /**
+   * A build that failed here goes back to the conductor (Nova's
+   * RescheduledException): what the spawn left is removed, the ports are
+   * released, the server leaves this host in `scheduling`, and the
+   * conductor tries the scheduler's next alternate (or gives up with
+   * `Exceeded maximum number of retries`). False when the server changed
+   * meanwhile (e.g. deleted).
+   */
+  private async reschedule(uuid: string, adminPass: string | null, requestId: string | null, alternates: string[], err: unknown): Promise<boolean> {
+    const { db, network, driver, log, host } = this.deps;
+    log.warn({ err, uuid, host, alternates }, 'build failed; rescheduling');
+    await driver.destroy(uuid).catch(() => undefined);
+    await network.deallocate(uuid);
+    const back = await casUpdate(db, uuid, [TaskState.SCHEDULING, TaskState.NETWORKING, TaskState.SPAWNING], {
+      task_state: TaskState.SCHEDULING,
+      host: null,
+      node: null,
+      power_state: PowerState.NOSTATE,
+      progress: 0,
+      updated_at: this.now(),
+    });
+    if (!back) return false;
+    const b: BuildRequest = { uuid, adminPass, reschedule: true, alternates, ...(requestId ? { requestId } : {}) };
+    this.deps.bus.cast(CONDUCTOR_TOPIC, 'build_instances', { builds: [b] });
+    return true;
   }
 
   private async failBuild(uuid: string, err: unknown): Promise<void> {
@@ -192,7 +228,7 @@ export class ComputeAgent {
       const message = err instanceof Error ? err.message : String(err);
       await recordFault(db, uuid, {
         code: 500,
-        message: `Build of instance ${uuid} aborted: ${message}`.slice(0, 255),
+        message: message.slice(0, 255),
         details: err instanceof Error ? (err.stack ?? message) : message,
         created_at: now,
       });

@@ -8,7 +8,7 @@ import { isoMicro } from '../lib/time.js';
 import { Mutex } from '../lib/mutex.js';
 import { eventFinish, eventStart } from './actions/record.js';
 import { selectHosts } from '../scheduler/scheduler.js';
-import type { RequestSpec } from '../scheduler/types.js';
+import type { HostState, RequestSpec } from '../scheduler/types.js';
 import { unschedulableHosts } from './os-services/repo.js';
 import { schedulingGroupOf } from './server-groups/repo.js';
 import { moveServer } from './migrations/schedule.js';
@@ -25,7 +25,14 @@ export interface BuildRequest {
   requestId?: string;
   requestedHost?: string | null;
   requestedNode?: string | null;
+  /** A build that failed on a host comes back with the scheduler's remaining alternates (Nova's host_list). */
+  reschedule?: boolean;
+  alternates?: string[];
 }
+
+/** The fault of a build that failed on every host it could try (Nova's MaxRetriesExceeded). */
+export const exhausted = (uuid: string): string =>
+  `Exceeded maximum number of retries. Exhausted all hosts available for retrying build failures for instance ${uuid}.`;
 
 /** An unshelve handed to the conductor by the API (src/compute/actions/shelve.ts). */
 export interface UnshelveRequest {
@@ -119,7 +126,22 @@ export class Conductor {
       requestedNode: b.requestedNode ?? null,
       ...(await schedulingGroupOf(db, inst.uuid)),
     });
-    const chosen = selectHosts(hosts, spec)[0];
+    let chosen: HostState | undefined;
+    let alternates: string[];
+    if (b.reschedule) {
+      // A retry takes the first alternate that still passes the filters; the scheduler is not asked again.
+      const left = [...(b.alternates ?? [])];
+      while (left.length > 0 && !chosen) {
+        const name = left.shift();
+        const h = hosts.find((x) => x.host === name);
+        if (h) chosen = selectHosts([h], spec)[0];
+      }
+      alternates = left;
+    } else {
+      const ranked = selectHosts(hosts, spec);
+      chosen = ranked[0];
+      alternates = ranked.slice(1, config.compute.max_attempts).map((h) => h.host);
+    }
     const now = isoMicro(clock.now());
     if (!chosen) {
       const updated = await casUpdate(db, b.uuid, [TaskState.SCHEDULING], {
@@ -127,7 +149,7 @@ export class Conductor {
         task_state: null,
         updated_at: now,
       });
-      const message = 'No valid host was found. There are not enough hosts available.';
+      const message = b.reschedule ? exhausted(b.uuid) : 'No valid host was found. There are not enough hosts available.';
       if (updated) await recordFault(db, b.uuid, { code: 500, message, details: '', created_at: now });
       await eventFinish(db, ev, now, new Error(message));
       return;
@@ -140,7 +162,14 @@ export class Conductor {
     });
     await eventFinish(db, ev, now);
     if (!claimed) return;
-    bus.cast(computeTopic(chosen.host), 'build_and_run_instance', { uuid: b.uuid, adminPass: b.adminPass, requestId: b.requestId ?? null });
+    bus.cast(computeTopic(chosen.host), 'build_and_run_instance', {
+      uuid: b.uuid,
+      adminPass: b.adminPass,
+      requestId: b.requestId ?? null,
+      // With max_attempts 1 a failed build is final; otherwise it goes back to the conductor with what is left.
+      retry: config.compute.max_attempts > 1,
+      alternates,
+    });
   }
 
   /**

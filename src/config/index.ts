@@ -73,6 +73,8 @@ export const ConfigSchema = Type.Object(
         allow_resize_to_same_host: Type.Boolean({ default: false }),
         /** Seconds after which a resized server (VERIFY_RESIZE) is confirmed automatically; 0 = never. */
         resize_confirm_window: Type.Integer({ minimum: 0, default: 0 }),
+        /** Hosts a build may try: the scheduler's choice and its alternates (Nova's [scheduler] max_attempts). */
+        max_attempts: Type.Integer({ minimum: 1, default: 3 }),
         /** Destinations a live migration may try after failed pre-checks; -1 = no limit (Nova's migrate_max_retries). */
         migrate_max_retries: Type.Integer({ minimum: -1, default: -1 }),
       },

@@ -27,7 +27,17 @@ describe('fault injection (admin extension)', () => {
     const id = await boot(cloud);
     const srv = (await cloud.request({ url: `/compute/v2.1/servers/${id}`, as: 'admin' })).body.server;
     assert.equal(srv.status, 'ERROR');
-    assert.match(srv.fault.message, /no disk left/);
+    // Every host was tried (the scheduler's alternates, max_attempts 3), as Nova reports it.
+    assert.equal(srv.fault.message, `Exceeded maximum number of retries. Exhausted all hosts available for retrying build failures for instance ${id}.`);
+    const [create] = (await cloud.request({ url: `/compute/v2.1/servers/${id}/os-instance-actions`, as: 'admin' })).body.instanceActions;
+    const events = (await cloud.request({ url: `/compute/v2.1/servers/${id}/os-instance-actions/${String(create.request_id)}`, as: 'admin', version: '2.62' })).body.instanceAction.events as { event: string; result: string; traceback: string; host: string }[];
+    const builds = events.filter((e) => e.event === 'compute__do_build_and_run_instance');
+    assert.equal(builds.length, cloud.config.compute.hosts.length);
+    assert.deepEqual(new Set(builds.map((e) => e.host)).size, builds.length, 'each host tried once');
+    for (const e of builds) {
+      assert.equal(e.result, 'Error');
+      assert.match(e.traceback, /no disk left/);
+    }
     assert.equal((await cloud.request({ method: 'DELETE', url, as: 'admin' })).status, 204);
     assert.deepEqual((await cloud.request({ url, as: 'admin' })).body, { failures: [] });
     assert.equal((await cloud.request({ url: `/compute/v2.1/servers/${await boot(cloud)}` })).body.server.status, 'ACTIVE');

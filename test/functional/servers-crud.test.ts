@@ -226,11 +226,55 @@ describe('servers: create, show, update, delete', () => {
     const id = await boot(cloud);
     const srv = (await cloud.request({ url: `/compute/v2.1/servers/${id}` })).body.server;
     assert.equal(srv.status, 'ERROR');
-    assert.match(srv.fault.message, /disk on fire/);
+    assert.equal(srv.fault.message, `Exceeded maximum number of retries. Exhausted all hosts available for retrying build failures for instance ${id}.`);
     assert.equal('details' in srv.fault, false, 'details of a 500 fault are for admins');
     const asAdmin = (await cloud.request({ url: `/compute/v2.1/servers/${id}`, as: 'admin' })).body.server;
     assert.equal(typeof asAdmin.fault.details, 'string');
     assert.equal(asAdmin['OS-EXT-SRV-ATTR:host'], null);
     for (const d of cloud.compute.drivers.values()) d.clearFailures();
+  });
+});
+
+describe('servers: build rescheduling', () => {
+  let cloud: TestCloud;
+  before(async () => {
+    cloud = await startTestCloud();
+  });
+  after(async () => {
+    await cloud.close();
+  });
+
+  it('reschedules a build that failed on its host to an alternate', async () => {
+    const first = await boot(cloud, { wait: false });
+    await cloud.settle();
+    const busy = (await cloud.request({ url: `/compute/v2.1/servers/${first}`, as: 'admin' })).body.server['OS-EXT-SRV-ATTR:host'] as string;
+    // The next build goes to the emptier host (spread); make it fail there.
+    const next = [...cloud.compute.drivers.keys()].find((h) => h !== busy) ?? '';
+    cloud.compute.drivers.get(next)?.failNext('spawn', { message: 'disk on fire' });
+    const id = await boot(cloud);
+    const srv = (await cloud.request({ url: `/compute/v2.1/servers/${id}`, as: 'admin' })).body.server;
+    assert.equal(srv.status, 'ACTIVE');
+    assert.equal(srv['OS-EXT-SRV-ATTR:host'], busy);
+    assert.equal('fault' in srv, false);
+    assert.equal(cloud.compute.drivers.get(next)?.pendingFailures().length, 0, 'the failure was hit');
+  });
+});
+
+describe('servers: builds without retries (max_attempts 1)', () => {
+  let cloud: TestCloud;
+  before(async () => {
+    cloud = await startTestCloud({ compute: { max_attempts: 1 } });
+  });
+  after(async () => {
+    await cloud.close();
+  });
+
+  it('puts a build that failed on its host in ERROR with the reason as the fault', async () => {
+    for (const d of cloud.compute.drivers.values()) d.failNext('spawn', { message: 'disk on fire' });
+    const id = await boot(cloud);
+    const srv = (await cloud.request({ url: `/compute/v2.1/servers/${id}`, as: 'admin' })).body.server;
+    assert.equal(srv.status, 'ERROR');
+    assert.equal(srv.fault.message, 'disk on fire');
+    assert.equal(srv['OS-EXT-SRV-ATTR:host'], null);
   });
 });
