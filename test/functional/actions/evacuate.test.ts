@@ -1,7 +1,8 @@
-import { after, before, beforeEach, describe, it } from 'node:test';
+import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { startTestCloud, type TestCloud } from '../../helpers/cloud.js';
 import { boot } from '../../helpers/servers.js';
+import { assertLedger } from '../../helpers/ledger.js';
 
 type Who = 'demo' | 'admin' | 'alt_demo';
 type Json = Record<string, unknown>;
@@ -15,6 +16,10 @@ describe('action: evacuate', () => {
   });
   after(async () => {
     await cloud.close();
+  });
+  afterEach(async (t) => {
+    await cloud.settle();
+    await assertLedger(cloud, { label: t.name });
   });
 
   const act = (id: string, body: unknown, version: string, as: Who = 'admin') =>

@@ -1,7 +1,8 @@
-import { after, before, describe, it } from 'node:test';
+import { after, afterEach, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { startTestCloud, type TestCloud } from '../../helpers/cloud.js';
 import { boot } from '../../helpers/servers.js';
+import { assertLedger } from '../../helpers/ledger.js';
 
 type Who = 'demo' | 'admin' | 'alt_demo';
 type Json = Record<string, unknown>;
@@ -48,6 +49,10 @@ describe('action: os-migrateLive', () => {
   });
   after(async () => {
     await cloud.close();
+  });
+  afterEach(async (t) => {
+    await cloud.settle();
+    await assertLedger(cloud, { label: t.name });
   });
   const { act, live, show, hostOf, migrations, actions, events, bootOn } = kit(() => cloud);
 
@@ -249,6 +254,10 @@ describe('os-migrateLive: a forced destination without memory', () => {
   after(async () => {
     await cloud.close();
   });
+  afterEach(async (t) => {
+    await cloud.settle();
+    await assertLedger(cloud, { label: t.name });
+  });
   const { live, bootOn, show } = kit(() => cloud);
 
   it('is refused with Nova\'s pre-check message (the RAM filter\'s arithmetic)', async () => {
@@ -268,6 +277,10 @@ describe('live migration in progress: MIGRATING, progress, force_complete and ab
   });
   after(async () => {
     await cloud.close();
+  });
+  afterEach(async (t) => {
+    await cloud.settle();
+    await assertLedger(cloud, { label: t.name });
   });
   const { live, act, show, migrations, actions, events, bootOn } = kit(() => cloud);
 
@@ -372,5 +385,36 @@ describe('live migration in progress: MIGRATING, progress, force_complete and ab
     await cloud.settle();
     assert.equal((await show(id))['OS-EXT-SRV-ATTR:host'], 'h1');
     assert.equal((await migrations(id))[0]?.status, 'cancelled');
+  });
+});
+
+describe('os-migrateLive: concurrent migrations competing for the last capacity', () => {
+  let cloud: TestCloud;
+  before(async () => {
+    cloud = await startTestCloud({
+      compute: { hosts: [{ name: 'hA', memory_mb: 8192, shared_storage: 's' }, { name: 'hB', memory_mb: 3072, shared_storage: 's' }] },
+    });
+  });
+  after(async () => {
+    await cloud.close();
+  });
+  const { live, show, migrations, bootOn } = kit(() => cloud);
+
+  it('moves exactly as many as fit; the others stay ACTIVE where they were', async () => {
+    const ids = [await bootOn('hA', { flavorRef: '2' }), await bootOn('hA', { flavorRef: '2' }), await bootOn('hA', { flavorRef: '2' })];
+    const answers = await Promise.all(ids.map((id) => live(id, {}, '2.34')));
+    assert.deepEqual(answers.map((a) => a.status), [202, 202, 202]);
+    await cloud.settle();
+    const hosts = await Promise.all(ids.map(async (id) => (await show(id))['OS-EXT-SRV-ATTR:host']));
+    assert.equal(hosts.filter((h) => h === 'hB').length, 1, JSON.stringify(hosts));
+    for (const id of ids) {
+      const s = await show(id);
+      assert.equal(s.status, 'ACTIVE');
+      const [m] = await migrations(id);
+      assert.equal(m?.status, s['OS-EXT-SRV-ATTR:host'] === 'hB' ? 'completed' : 'error');
+    }
+    const hv = (await cloud.request({ url: '/compute/v2.1/os-hypervisors/detail', as: 'admin', version: '2.87' })).body.hypervisors as Json[];
+    for (const h of hv) assert.ok(Number(h.memory_mb_used) <= Number(h.memory_mb), `${String(h.hypervisor_hostname)} not over-committed`);
+    await assertLedger(cloud, { label: 'concurrent live migrations' });
   });
 });
