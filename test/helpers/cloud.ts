@@ -8,6 +8,8 @@ export interface TestCloud extends Cloud {
   clock: FakeClock;
   /** Lets every queued cast finish, advancing the fake clock past each sleep. */
   settle(): Promise<void>;
+  /** Moves the fake clock one sleeper at a time until `pred` holds (to catch an operation mid-way). */
+  stepUntil(pred: () => Promise<boolean>): Promise<void>;
   /** Project-scoped tokens of the seeded users. */
   tokens: { admin: string; demo: string; alt_demo: string };
   request(opts: RequestOpts): Promise<TestResponse>;
@@ -77,5 +79,14 @@ export async function startTestCloud(config: Record<string, unknown> = {}, opts:
     }
     throw new Error('the cloud did not settle');
   };
-  return Object.assign(cloud, { tokens, request, clock, settle });
+  const stepUntil = async (pred: () => Promise<boolean>): Promise<void> => {
+    for (let i = 0; i < 500; i++) {
+      if (await pred()) return;
+      await new Promise((r) => setImmediate(r));
+      const due = clock.nextDue();
+      if (due !== undefined) await clock.advance(Math.max(0, due - clock.now()));
+    }
+    throw new Error('condition never held');
+  };
+  return Object.assign(cloud, { tokens, request, clock, settle, stepUntil });
 }

@@ -283,17 +283,6 @@ describe('live migration in progress: MIGRATING, progress, force_complete and ab
     await assertLedger(cloud, { label: t.name });
   });
   const { live, act, show, migrations, actions, events, bootOn } = kit(() => cloud);
-
-  /** Moves the fake clock one sleeper at a time until `pred` holds. */
-  async function until(pred: () => Promise<boolean>): Promise<void> {
-    for (let i = 0; i < 500; i++) {
-      if (await pred()) return;
-      await new Promise((r) => setImmediate(r));
-      const due = cloud.clock.nextDue();
-      if (due !== undefined) await cloud.clock.advance(Math.max(0, due - cloud.clock.now()));
-    }
-    throw new Error('condition never held');
-  }
   const running = (id: string) => async () => (await migrations(id))[0]?.status === 'running';
   const serverMigrations = async (id: string, version = '2.80') => cloud.request({ url: `/compute/v2.1/servers/${id}/migrations`, as: 'admin', version });
 
@@ -302,12 +291,12 @@ describe('live migration in progress: MIGRATING, progress, force_complete and ab
     assert.equal((await act(id, { pause: null })).status, 202);
     await cloud.settle();
     assert.equal((await live(id, { host: 'h2', block_migration: false })).status, 202);
-    await until(running(id));
+    await cloud.stepUntil(running(id));
     const s = await show(id);
     assert.equal(s.status, 'MIGRATING');
     assert.equal(s['OS-EXT-STS:task_state'], 'migrating');
     assert.equal(s['OS-EXT-STS:vm_state'], 'paused');
-    await until(async () => ((await serverMigrations(id)).body.migrations[0]?.memory_processed_bytes ?? 0) > 0);
+    await cloud.stepUntil(async () => ((await serverMigrations(id)).body.migrations[0]?.memory_processed_bytes ?? 0) > 0);
     const list = await serverMigrations(id);
     assert.equal(list.status, 200);
     const m = list.body.migrations[0] as Json;
@@ -338,7 +327,7 @@ describe('live migration in progress: MIGRATING, progress, force_complete and ab
   it('force_complete (2.22) finishes a running migration at once', async () => {
     const id = await bootOn('h1');
     assert.equal((await live(id, { host: 'h2', block_migration: false })).status, 202);
-    await until(running(id));
+    await cloud.stepUntil(running(id));
     const m = (await migrations(id))[0] as Json;
     const url = `/compute/v2.1/servers/${id}/migrations/${String(m.id)}/action`;
     assert.equal((await cloud.request({ method: 'POST', url, as: 'admin', version: '2.21', body: { force_complete: null } })).status, 404);
@@ -359,13 +348,13 @@ describe('live migration in progress: MIGRATING, progress, force_complete and ab
   it('abort (2.24) puts the server back on the source; queued ones only from 2.65', async () => {
     const id = await bootOn('h1');
     assert.equal((await live(id, { host: 'h2', block_migration: false })).status, 202);
-    await until(async () => (await migrations(id))[0]?.status === 'queued');
+    await cloud.stepUntil(async () => (await migrations(id))[0]?.status === 'queued');
     const m = (await migrations(id))[0] as Json;
     const url = `/compute/v2.1/servers/${id}/migrations/${String(m.id)}`;
     const early = await cloud.request({ method: 'DELETE', url, as: 'admin', version: '2.24' });
     assert.equal(early.status, 400);
     assert.equal(early.body.badRequest.message, `Migration ${String(m.id)} state of instance ${id} is queued. Cannot abort live migration while the migration is in this state.`);
-    await until(running(id));
+    await cloud.stepUntil(running(id));
     assert.equal((await cloud.request({ method: 'DELETE', url: `/compute/v2.1/servers/${id}/migrations/999999`, as: 'admin', version: '2.24' })).status, 404);
     const res = await cloud.request({ method: 'DELETE', url, as: 'admin', version: '2.24' });
     assert.equal(res.status, 202);
@@ -378,7 +367,7 @@ describe('live migration in progress: MIGRATING, progress, force_complete and ab
     assert.equal((await actions(id))[0]?.action, 'live_migration_cancel');
 
     assert.equal((await live(id, { host: 'h2', block_migration: false })).status, 202);
-    await until(async () => (await migrations(id))[0]?.status === 'queued');
+    await cloud.stepUntil(async () => (await migrations(id))[0]?.status === 'queued');
     const q = (await migrations(id))[0] as Json;
     const queued = await cloud.request({ method: 'DELETE', url: `/compute/v2.1/servers/${id}/migrations/${String(q.id)}`, as: 'admin', version: '2.65' });
     assert.equal(queued.status, 202);
