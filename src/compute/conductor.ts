@@ -7,7 +7,7 @@ import { TaskState, VmState } from './states.js';
 import { isoMicro } from '../lib/time.js';
 import { Mutex } from '../lib/mutex.js';
 import { eventFinish, eventStart } from './actions/record.js';
-import { selectHosts } from '../scheduler/scheduler.js';
+import { defaultFilters, selectHosts, weighersFor } from '../scheduler/scheduler.js';
 import type { HostState, RequestSpec } from '../scheduler/types.js';
 import { unschedulableHosts } from './os-services/repo.js';
 import { schedulingGroupOf } from './server-groups/repo.js';
@@ -134,11 +134,11 @@ export class Conductor {
       while (left.length > 0 && !chosen) {
         const name = left.shift();
         const h = hosts.find((x) => x.host === name);
-        if (h) chosen = selectHosts([h], spec)[0];
+        if (h) chosen = selectHosts([h], spec, defaultFilters, weighersFor(config.scheduler))[0];
       }
       alternates = left;
     } else {
-      const ranked = selectHosts(hosts, spec);
+      const ranked = selectHosts(hosts, spec, defaultFilters, weighersFor(config.scheduler));
       chosen = ranked[0];
       alternates = ranked.slice(1, config.compute.max_attempts).map((h) => h.host);
     }
@@ -196,7 +196,7 @@ export class Conductor {
       : undefined;
     const hosts = await hostStates(db, config, await this.skippedHosts());
     const spec = requestSpecFor(inst, { requestedHost: u.requestedHost ?? null, ...(await schedulingGroupOf(db, inst.uuid)) });
-    const chosen = selectHosts(hosts, spec)[0];
+    const chosen = selectHosts(hosts, spec, defaultFilters, weighersFor(config.scheduler))[0];
     if (!chosen) {
       await casUpdate(db, u.uuid, ['unshelving'], { task_state: null, updated_at: now() });
       await eventFinish(db, ev, now(), new Error('No valid host was found. There are not enough hosts available.'));

@@ -80,6 +80,16 @@ export const ConfigSchema = Type.Object(
       },
       { additionalProperties: false, default: {} },
     ),
+    /** The filter scheduler's weigher multipliers (Nova's [filter_scheduler]): positive spreads, negative stacks. */
+    scheduler: Type.Object(
+      {
+        ram_weight_multiplier: Type.Number({ default: 1.0 }),
+        cpu_weight_multiplier: Type.Number({ default: 1.0 }),
+        soft_affinity_weight_multiplier: Type.Number({ minimum: 0, default: 1.0 }),
+        soft_anti_affinity_weight_multiplier: Type.Number({ minimum: 0, default: 1.0 }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
     quotas: Type.Object(
       {
         instances: Type.Integer({ minimum: -1, default: 10 }),

@@ -22,13 +22,31 @@ export const defaultFilters: HostFilter[] = [
   serverGroupAffinityFilter,
   serverGroupAntiAffinityFilter,
 ];
-/** Nova's default multipliers: 1.0 each (soft_affinity_weight_multiplier, soft_anti_affinity_weight_multiplier). */
-export const defaultWeighers: HostWeigher[] = [
-  ramWeigher(1.0),
-  cpuWeigher(1.0),
-  serverGroupSoftAffinityWeigher(1.0),
-  serverGroupSoftAntiAffinityWeigher(1.0),
-];
+/** The weigher multipliers (Nova's [filter_scheduler] options of the same names). */
+export interface WeightMultipliers {
+  ram_weight_multiplier: number;
+  cpu_weight_multiplier: number;
+  soft_affinity_weight_multiplier: number;
+  soft_anti_affinity_weight_multiplier: number;
+}
+
+/** The weighers with the configured multipliers: RAM and CPU spread when positive, stack when negative. */
+export function weighersFor(m: WeightMultipliers): HostWeigher[] {
+  return [
+    ramWeigher(m.ram_weight_multiplier),
+    cpuWeigher(m.cpu_weight_multiplier),
+    serverGroupSoftAffinityWeigher(m.soft_affinity_weight_multiplier),
+    serverGroupSoftAntiAffinityWeigher(m.soft_anti_affinity_weight_multiplier),
+  ];
+}
+
+/** Nova's default multipliers: 1.0 each. */
+export const defaultWeighers: HostWeigher[] = weighersFor({
+  ram_weight_multiplier: 1.0,
+  cpu_weight_multiplier: 1.0,
+  soft_affinity_weight_multiplier: 1.0,
+  soft_anti_affinity_weight_multiplier: 1.0,
+});
 
 /**
  * Picks hosts for a request: filter, then weigh (each weigher's scores

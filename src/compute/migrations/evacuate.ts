@@ -7,7 +7,7 @@ import { casUpdate, findInstance, recordFault } from '../servers/repo.js';
 import { VmState } from '../states.js';
 import { isoMicro } from '../../lib/time.js';
 import type { Mutex } from '../../lib/mutex.js';
-import { selectHosts } from '../../scheduler/scheduler.js';
+import { defaultFilters, selectHosts, weighersFor } from '../../scheduler/scheduler.js';
 import type { HostState } from '../../scheduler/types.js';
 import { findMigration, setMigration } from './repo.js';
 import { NO_VALID_HOST } from './schedule.js';
@@ -61,7 +61,7 @@ export async function evacuate(deps: ComputeDeps, r: EvacuateRequest, placing: M
       if (h && fits(h, { vcpus: inst.vcpus, memoryMb: inst.memory_mb, diskGb: inst.root_gb + inst.ephemeral_gb })) chosen = h;
     } else {
       const spec = requestSpecFor(inst, { ignoreHosts: [inst.host], requestedHost: r.host, ...((await schedulingGroupOf(db, inst.uuid)) ?? {}) });
-      chosen = selectHosts(hosts, spec)[0];
+      chosen = selectHosts(hosts, spec, defaultFilters, weighersFor(config.scheduler))[0];
     }
     if (!chosen) {
       const t = now();

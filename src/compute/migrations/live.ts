@@ -8,7 +8,7 @@ import { casUpdate, findInstance, flavorOf, recordFault, type Instance } from '.
 import { PowerState } from '../states.js';
 import { isoMicro } from '../../lib/time.js';
 import type { Mutex } from '../../lib/mutex.js';
-import { selectHosts } from '../../scheduler/scheduler.js';
+import { defaultFilters, selectHosts, weighersFor } from '../../scheduler/scheduler.js';
 import type { HostState } from '../../scheduler/types.js';
 import { hostCpuInfo } from '../../virt/cpu.js';
 import { createMigration, setMigration } from './repo.js';
@@ -162,7 +162,7 @@ async function findDestination(deps: ComputeDeps, inst: Instance, r: LiveMigrate
     }
     const hosts = await hostStates(deps.db, deps.config, skipped);
     const spec = requestSpecFor(inst, { ignoreHosts: [...attempted], requestedHost: r.host, ...(group ?? {}) });
-    const chosen = selectHosts(hosts, spec)[0];
+    const chosen = selectHosts(hosts, spec, defaultFilters, weighersFor(deps.config.scheduler))[0];
     if (!chosen) throw new PreCheckError(NO_VALID_HOST, false);
     try {
       return await hostChecks(deps, inst, r, chosen);

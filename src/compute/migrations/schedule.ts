@@ -8,7 +8,7 @@ import { casUpdate, findInstance, recordFault } from '../servers/repo.js';
 import { isoMicro } from '../../lib/time.js';
 import type { Mutex } from '../../lib/mutex.js';
 import { computeTopic } from '../conductor.js';
-import { selectHosts } from '../../scheduler/scheduler.js';
+import { defaultFilters, selectHosts, weighersFor } from '../../scheduler/scheduler.js';
 import type { RequestSpec } from '../../scheduler/types.js';
 import { findMigration, flavorJson, setMigration } from './repo.js';
 
@@ -43,7 +43,7 @@ export async function scheduleResize(deps: ComputeDeps, r: ResizeRequest, skippe
     ...(group ?? {}),
   });
   const hosts = await hostStates(db, config, skipped);
-  const chosen = selectHosts(hosts, spec)[0];
+  const chosen = selectHosts(hosts, spec, defaultFilters, weighersFor(config.scheduler))[0];
   if (!chosen) {
     const done = await casUpdate(db, r.uuid, ['resize_prep'], { task_state: null, updated_at: now() });
     await setMigration(db, mig.uuid, { status: 'error' }, now());
