@@ -12,6 +12,7 @@ import { hypervisorRoutes } from '../compute/hypervisors/routes.js';
 import { serverGroupRoutes } from '../compute/server-groups/routes.js';
 import type { FakeDriver } from '../virt/fake/driver.js';
 import { migrationRoutes } from '../compute/migrations/routes.js';
+import { aggregateRoutes } from '../compute/aggregates/routes.js';
 
 /** The compute route table (Nova's ROUTE_LIST): every route, registered once. */
 export function computeRoutes(deps: ComputeDeps, drivers: ReadonlyMap<string, FakeDriver>, hosts?: HostSwitch): RouteDef[] {
@@ -27,5 +28,6 @@ export function computeRoutes(deps: ComputeDeps, drivers: ReadonlyMap<string, Fa
     ...hypervisorRoutes(deps),
     ...migrationRoutes(deps),
     ...serverGroupRoutes(deps),
+    ...aggregateRoutes(deps),
   ];
 }

@@ -3,6 +3,7 @@ import type { Config } from '../config/index.js';
 import type { Db } from '../db/index.js';
 import type { HostState } from '../scheduler/types.js';
 import { migrationHoldings } from './migrations/holdings.js';
+import { hostZone } from './aggregates/repo.js';
 
 /**
  * The scheduler's view of every configured compute host: capacity from
@@ -42,7 +43,7 @@ export async function hostStates(db: Db, config: Config, disabled: ReadonlySet<s
     return {
       host: h.name,
       node: h.name,
-      availabilityZone: h.availability_zone,
+      availabilityZone: hostZone({ db, config }, h.name),
       enabled: !disabled.has(h.name),
       vcpus: h.vcpus,
       memoryMb: h.memory_mb,

@@ -12,6 +12,7 @@ import { VmState } from '../states.js';
 import { registerImage, shelveImageId } from './image-support.js';
 import { begin, castToHost, check } from './start.js';
 import { startAction } from './start.js';
+import { hostZone } from '../aggregates/repo.js';
 import type { ActionDef } from './types.js';
 
 /**
@@ -130,7 +131,7 @@ export const shelveActions: ActionDef[] = [
         authorize(deps, req, POLICY.unshelveToHost, targetOf(inst));
         const h = config.compute.hosts.find((x) => x.name === host);
         if (!h) throw badRequest(`Compute host ${host} could not be found.`);
-        const hostAz = h.availability_zone || config.compute.default_availability_zone;
+        const hostAz = hostZone(deps, h.name);
         if (expectedAz !== null && hostAz !== expectedAz) throw conflict(`Host "${host}" is not in the availability zone "${expectedAz}".`);
       }
       const values: InstanceUpdate = { task_state: 'unshelving', ...(azPassed ? { requested_az: newAz } : {}) };

@@ -11,6 +11,7 @@ import { computeTopic } from '../conductor.js';
 import { defaultFilters, selectHosts, weighersFor } from '../../scheduler/scheduler.js';
 import type { RequestSpec } from '../../scheduler/types.js';
 import { findMigration, flavorJson, setMigration } from './repo.js';
+import { hostZone } from '../aggregates/repo.js';
 
 export const NO_VALID_HOST = 'No valid host was found. There are not enough hosts available.';
 
@@ -92,7 +93,7 @@ export async function moveServer(
   const r = args as unknown as ResizeRequest;
   const base = { uuid: r.uuid, requestId: r.requestId, migrationUuid: r.migrationUuid };
   // The server takes the zone of the host it lands on (and gets its old one back on revert).
-  const zoneOf = (host: string): string | null => deps.config.compute.hosts.find((h) => h.name === host)?.availability_zone ?? null;
+  const zoneOf = (host: string): string => hostZone(deps, host);
   if (method === 'resize_instance') {
     if (!(await placing.run(async () => scheduleResize(deps, r, await skipped())))) return;
     const mig = await findMigration(db, r.migrationUuid);

@@ -7,6 +7,7 @@ import type { Clock } from '../../lib/clock.js';
 import { Mutex } from '../../lib/mutex.js';
 import { isoMicro, parseStored } from '../../lib/time.js';
 import type { ComputeServiceRow } from './tables.js';
+import { hostZone, loadAggregateZones } from '../aggregates/repo.js';
 
 export type ServiceRow = Selectable<ComputeServiceRow>;
 
@@ -27,15 +28,18 @@ export const controlHost = (): string => hostname();
 
 /**
  * Registers the services of this process at start: one nova-compute row per
- * configured host (its zone refreshed), nova-conductor and nova-scheduler on
+ * configured host (its zone refreshed: the one its aggregates name, else
+ * the configured one), nova-conductor and nova-scheduler on
  * this machine. Existing rows keep their operator state (disabled,
  * forced_down); every service heartbeats now.
  */
 export async function initServices(deps: ServiceDeps): Promise<void> {
   const { db, config, clock } = deps;
   const now = isoMicro(clock.now());
+  // A host's zone is the one its aggregates name, else its configured one.
+  await loadAggregateZones(db);
   const wanted = [
-    ...config.compute.hosts.map((h) => ({ host: h.name, binary: COMPUTE_BINARY, zone: h.availability_zone || config.compute.default_availability_zone })),
+    ...config.compute.hosts.map((h) => ({ host: h.name, binary: COMPUTE_BINARY, zone: hostZone(deps, h.name) })),
     { host: controlHost(), binary: 'nova-conductor', zone: INTERNAL_AZ },
     { host: controlHost(), binary: 'nova-scheduler', zone: INTERNAL_AZ },
   ];

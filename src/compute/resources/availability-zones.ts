@@ -1,6 +1,7 @@
 import type { ComputeRequest, Reply, RouteDef } from '../../api/route.js';
 import { isUp, listServices, serviceTime } from '../os-services/repo.js';
 import type { ComputeDeps } from '../deps.js';
+import { hostZone } from '../aggregates/repo.js';
 import { authorize } from './common.js';
 import { strictFrom2102Query } from './flavors.schema.js';
 
@@ -18,11 +19,11 @@ interface ServiceState {
   updated_at: string | null;
 }
 
-/** Zone name -> compute hosts in it, from the configured hosts (sorted). */
+/** Zone name -> compute hosts in it, from the configured hosts and the zones their aggregates name (sorted). */
 export function zonesOf(deps: ComputeDeps): Map<string, string[]> {
   const zones = new Map<string, string[]>();
   for (const h of deps.config.compute.hosts) {
-    const zone = h.availability_zone || deps.config.compute.default_availability_zone;
+    const zone = hostZone(deps, h.name);
     zones.set(zone, [...(zones.get(zone) ?? []), h.name]);
   }
   return new Map([...zones.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));

@@ -9,6 +9,7 @@ import { CONDUCTOR_TOPIC, type BuildRequest } from '../conductor.js';
 import type { ComputeDeps } from '../deps.js';
 import { findFlavor, flavorSnapshot } from '../resources/flavors-repo.js';
 import { findKeypair } from '../resources/keypairs.js';
+import { availabilityZoneNames } from '../resources/availability-zones.js';
 import { checkInstanceQuota, checkMetadataItemsQuota, checkServerGroupMembersQuota, quotaLimits } from '../resources/quota.js';
 import { addMembers, countUserMembers, findGroup } from '../server-groups/repo.js';
 import { pyRepr } from '../../api/validation.js';
@@ -177,7 +178,7 @@ export async function createServer(deps: ComputeDeps, req: ComputeRequest): Prom
   }
 
   // Placement requests.
-  const zones = new Set(config.compute.hosts.map((h) => h.availability_zone));
+  const zones = new Set(availabilityZoneNames(deps));
   let requestedAz: string | null = null;
   let forcedHost: string | null = null;
   let forcedNode: string | null = null;

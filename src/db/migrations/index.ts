@@ -9,6 +9,7 @@ import { m0007ComputeServices } from './0007_compute_services.js';
 import { m0008ServerGroups } from './0008_server_groups.js';
 import { m0009Migrations } from './0009_migrations.js';
 import { m0010MigrationProgress } from './0010_migration_progress.js';
+import { m0011Aggregates } from './0011_aggregates.js';
 
 /**
  * Numbered, dialect-neutral migrations (schema builder only; no raw SQL that
@@ -26,4 +27,5 @@ export const migrations: Record<string, Migration> = {
   '0008_server_groups': m0008ServerGroups,
   '0009_migrations': m0009Migrations,
   '0010_migration_progress': m0010MigrationProgress,
+  '0011_aggregates': m0011Aggregates,
 };
