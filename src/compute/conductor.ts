@@ -8,7 +8,7 @@ import { isoMicro } from '../lib/time.js';
 import { Mutex } from '../lib/mutex.js';
 import { eventFinish, eventStart } from './actions/record.js';
 import { defaultFilters, selectHosts, weighersFor } from '../scheduler/scheduler.js';
-import type { HostState, RequestSpec } from '../scheduler/types.js';
+import type { HostState, ImageRequirements, RequestSpec } from '../scheduler/types.js';
 import { unschedulableHosts } from './os-services/repo.js';
 import { schedulingGroupOf } from './server-groups/repo.js';
 import { moveServer } from './migrations/schedule.js';
@@ -71,6 +71,34 @@ export function requestSpecFor(i: Instance, extra: Partial<RequestSpec> = {}): R
   };
 }
 
+/** The scheduling requirements of an image: its architecture, hypervisor type and vm mode properties (new or legacy names). */
+export async function imageRequirementsOf(deps: ComputeDeps, imageRef: string): Promise<ImageRequirements | undefined> {
+  if (!imageRef) return undefined;
+  const img = await deps.imageService.getImage(imageRef).catch(() => null);
+  if (!img) return undefined;
+  const p = img.properties;
+  const pick = (...keys: string[]): string | undefined => keys.map((k) => p[k]).find((v) => typeof v === 'string' && v !== '');
+  const req: ImageRequirements = {};
+  const arch = pick('hw_architecture', 'architecture');
+  const hv = pick('img_hv_type', 'hypervisor_type');
+  const mode = pick('hw_vm_mode', 'vm_mode');
+  if (arch !== undefined) req.architecture = arch;
+  if (hv !== undefined) req.hypervisorType = hv;
+  if (mode !== undefined) req.vmMode = mode;
+  return Object.keys(req).length > 0 ? req : undefined;
+}
+
+/**
+ * Everything the scheduler checks for a server: its flavor, zone and hints
+ * (requestSpecFor), its server group and its image's requirements, then
+ * `extra` (the move's own flavor, ignored or requested hosts).
+ */
+export async function schedulingSpec(deps: ComputeDeps, inst: Instance, extra: Partial<RequestSpec> = {}): Promise<RequestSpec> {
+  const group = await schedulingGroupOf(deps.db, inst.uuid);
+  const image = await imageRequirementsOf(deps, inst.image_ref);
+  return requestSpecFor(inst, { ...(group ?? {}), ...(image ? { image } : {}), ...extra });
+}
+
 /**
  * The conductor: takes new servers from the API, asks the scheduler for a
  * host and hands each server to its compute host. Placement decisions are
@@ -121,11 +149,7 @@ export class Conductor {
       ? await eventStart(db, { instanceUuid: b.uuid, requestId: b.requestId, event: 'conductor_schedule_and_build_instances', host: null }, isoMicro(clock.now()))
       : undefined;
     const hosts = await hostStates(db, config, await this.skippedHosts());
-    const spec = requestSpecFor(inst, {
-      requestedHost: b.requestedHost ?? null,
-      requestedNode: b.requestedNode ?? null,
-      ...(await schedulingGroupOf(db, inst.uuid)),
-    });
+    const spec = await schedulingSpec(this.deps, inst, { requestedHost: b.requestedHost ?? null, requestedNode: b.requestedNode ?? null });
     let chosen: HostState | undefined;
     let alternates: string[];
     if (b.reschedule) {
@@ -195,7 +219,7 @@ export class Conductor {
       ? await eventStart(db, { instanceUuid: u.uuid, requestId: u.requestId, event: 'schedule_instances', host: null }, now())
       : undefined;
     const hosts = await hostStates(db, config, await this.skippedHosts());
-    const spec = requestSpecFor(inst, { requestedHost: u.requestedHost ?? null, ...(await schedulingGroupOf(db, inst.uuid)) });
+    const spec = await schedulingSpec(this.deps, inst, { requestedHost: u.requestedHost ?? null });
     const chosen = selectHosts(hosts, spec, defaultFilters, weighersFor(config.scheduler))[0];
     if (!chosen) {
       await casUpdate(db, u.uuid, ['unshelving'], { task_state: null, updated_at: now() });

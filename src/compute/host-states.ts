@@ -3,6 +3,7 @@ import type { Config } from '../config/index.js';
 import type { Db } from '../db/index.js';
 import type { HostState } from '../scheduler/types.js';
 import { migrationHoldings } from './migrations/holdings.js';
+import { supportedInstances } from '../virt/cpu.js';
 import { hostZone } from './aggregates/repo.js';
 
 /**
@@ -56,6 +57,7 @@ export async function hostStates(db: Db, config: Config, disabled: ReadonlySet<s
       usedDiskGb: Number(u?.disk_gb ?? 0) + (m?.diskGb ?? 0),
       instances: Number(u?.n ?? 0),
       instanceUuids: uuidsByHost.get(h.name) ?? new Set<string>(),
+      supportedInstances: supportedInstances(h),
     };
   });
 }

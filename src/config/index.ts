@@ -18,6 +18,8 @@ const HostConfig = Type.Object(
     shared_storage: Type.Optional(Type.String({ minLength: 1, maxLength: 255 })),
     /** The host CPU as libvirt would report it: a destination must offer the source's model (or a newer one) and features. */
     cpu_model: Type.String({ minLength: 1, default: 'Nehalem' }),
+    /** The host's architecture (what images with hw_architecture may ask for). */
+    cpu_arch: Type.String({ minLength: 1, default: 'x86_64' }),
     cpu_vendor: Type.String({ minLength: 1, default: 'Intel' }),
     cpu_features: Type.Array(Type.String({ minLength: 1 }), { default: [] }),
   },

@@ -1,5 +1,6 @@
 import { availabilityZoneFilter } from './filters/availability-zone.js';
 import { computeFilter } from './filters/compute.js';
+import { imagePropertiesFilter } from './filters/image-properties.js';
 import { ignoreHostsFilter } from './filters/ignore-hosts.js';
 import { resourcesFilter } from './filters/resources.js';
 import { differentHostFilter } from './filters/different-host.js';
@@ -17,6 +18,7 @@ export const defaultFilters: HostFilter[] = [
   ignoreHostsFilter,
   availabilityZoneFilter,
   resourcesFilter,
+  imagePropertiesFilter,
   sameHostFilter,
   differentHostFilter,
   serverGroupAffinityFilter,

@@ -16,6 +16,15 @@ export interface HostState {
   instances: number;
   /** The uuids of the live servers placed on the host (same_host / different_host / group filters). */
   instanceUuids?: ReadonlySet<string>;
+  /** What the hypervisor can run: [architecture, hypervisor type, vm mode] (ImagePropertiesFilter). */
+  supportedInstances?: readonly (readonly [string, string, string])[];
+}
+
+/** What the server's image requires of a host (its hw_architecture, img_hv_type and hw_vm_mode properties). */
+export interface ImageRequirements {
+  architecture?: string;
+  hypervisorType?: string;
+  vmMode?: string;
 }
 
 /** The server group a request belongs to, as the group filters and weighers read it. */
@@ -45,6 +54,8 @@ export interface RequestSpec {
   differentHost?: string[];
   /** The server group (scheduler hint `group`), when the server is in one. */
   group?: GroupSpec | null;
+  /** The image's requirements, when it has any. */
+  image?: ImageRequirements;
   /**
    * Hosts of the group's placed members, one entry per member (a host
    * repeats when it holds several); filled by the conductor.

@@ -18,9 +18,9 @@ const MODELS = [
   'Skylake-Client', 'Skylake-Server', 'Cascadelake-Server', 'Icelake-Server', 'SapphireRapids', 'GraniteRapids',
 ];
 
-export function hostCpuInfo(h: Pick<HostConfig, 'cpu_model' | 'cpu_vendor' | 'cpu_features' | 'vcpus'>): CpuInfo {
+export function hostCpuInfo(h: Pick<HostConfig, 'cpu_model' | 'cpu_vendor' | 'cpu_features' | 'vcpus'> & Partial<Pick<HostConfig, 'cpu_arch'>>): CpuInfo {
   return {
-    arch: 'x86_64',
+    arch: h.cpu_arch ?? 'x86_64',
     model: h.cpu_model,
     vendor: h.cpu_vendor,
     features: [...h.cpu_features].sort(),
@@ -43,4 +43,9 @@ export function compareCpu(host: Partial<CpuInfo>, guest: Partial<CpuInfo>): 0 |
   if (guest.model !== undefined && guest.model !== host.model && (g < 0 || h < 0 || h < g)) return 0;
   const same = guest.model === host.model && (guest.features ?? []).length === hostFeatures.length;
   return same ? 1 : 2;
+}
+
+/** What a simulated host's hypervisor can run: its architecture, the fake hypervisor type, HVM guests (Nova's supported_instances). */
+export function supportedInstances(h: Pick<HostConfig, 'cpu_arch'>): [string, string, string][] {
+  return [[h.cpu_arch, 'fake', 'hvm']];
 }

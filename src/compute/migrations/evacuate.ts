@@ -1,8 +1,7 @@
 import { eventFinish, eventStart } from '../actions/record.js';
-import { computeTopic, requestSpecFor } from '../conductor.js';
+import { computeTopic, schedulingSpec } from '../conductor.js';
 import type { ComputeDeps } from '../deps.js';
 import { hostStates } from '../host-states.js';
-import { schedulingGroupOf } from '../server-groups/repo.js';
 import { casUpdate, findInstance, recordFault } from '../servers/repo.js';
 import { VmState } from '../states.js';
 import { isoMicro } from '../../lib/time.js';
@@ -60,7 +59,7 @@ export async function evacuate(deps: ComputeDeps, r: EvacuateRequest, placing: M
       const h = (await hostStates(db, config, new Set())).find((x) => x.host === r.host);
       if (h && fits(h, { vcpus: inst.vcpus, memoryMb: inst.memory_mb, diskGb: inst.root_gb + inst.ephemeral_gb })) chosen = h;
     } else {
-      const spec = requestSpecFor(inst, { ignoreHosts: [inst.host], requestedHost: r.host, ...((await schedulingGroupOf(db, inst.uuid)) ?? {}) });
+      const spec = await schedulingSpec(deps, inst, { ignoreHosts: [inst.host], requestedHost: r.host });
       chosen = selectHosts(hosts, spec, defaultFilters, weighersFor(config.scheduler))[0];
     }
     if (!chosen) {

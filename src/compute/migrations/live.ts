@@ -1,9 +1,8 @@
 import { eventFinish, eventStart } from '../actions/record.js';
-import { computeTopic, requestSpecFor } from '../conductor.js';
+import { computeTopic, schedulingSpec } from '../conductor.js';
 import type { ComputeDeps } from '../deps.js';
 import { hostStates } from '../host-states.js';
 import { computeServiceStates } from '../os-services/repo.js';
-import { schedulingGroupOf } from '../server-groups/repo.js';
 import { casUpdate, findInstance, flavorOf, recordFault, type Instance } from '../servers/repo.js';
 import { PowerState } from '../states.js';
 import { isoMicro } from '../../lib/time.js';
@@ -152,7 +151,6 @@ async function findDestination(deps: ComputeDeps, inst: Instance, r: LiveMigrate
   const source = inst.host ?? '';
   const attempted = [source];
   const maxRetries = deps.config.compute.migrate_max_retries;
-  const group = await schedulingGroupOf(deps.db, inst.uuid);
   for (;;) {
     if (maxRetries !== -1 && attempted.length - 1 > maxRetries) {
       throw new PreCheckError(
@@ -161,7 +159,7 @@ async function findDestination(deps: ComputeDeps, inst: Instance, r: LiveMigrate
       );
     }
     const hosts = await hostStates(deps.db, deps.config, skipped);
-    const spec = requestSpecFor(inst, { ignoreHosts: [...attempted], requestedHost: r.host, ...(group ?? {}) });
+    const spec = await schedulingSpec(deps, inst, { ignoreHosts: [...attempted], requestedHost: r.host });
     const chosen = selectHosts(hosts, spec, defaultFilters, weighersFor(deps.config.scheduler))[0];
     if (!chosen) throw new PreCheckError(NO_VALID_HOST, false);
     try {

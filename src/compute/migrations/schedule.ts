@@ -2,8 +2,7 @@ import type { ResizeRequest } from '../actions/resize.js';
 import { eventFinish, eventStart } from '../actions/record.js';
 import type { ComputeDeps } from '../deps.js';
 import { hostStates } from '../host-states.js';
-import { requestSpecFor } from '../conductor.js';
-import { schedulingGroupOf } from '../server-groups/repo.js';
+import { schedulingSpec } from '../conductor.js';
 import { casUpdate, findInstance, recordFault } from '../servers/repo.js';
 import { isoMicro } from '../../lib/time.js';
 import type { Mutex } from '../../lib/mutex.js';
@@ -33,15 +32,13 @@ export async function scheduleResize(deps: ComputeDeps, r: ResizeRequest, skippe
   const ev = await eventStart(db, { instanceUuid: r.uuid, requestId: r.requestId, event: 'conductor_migrate_server', host: null }, now());
   const f = flavorJson(mig.new_flavor);
   const source = mig.source_compute ?? '';
-  // The server's own hints and server group apply to a move as to its build.
-  const group = await schedulingGroupOf(db, r.uuid);
-  const spec: RequestSpec = requestSpecFor(inst, {
+  // The server's own hints, server group and image apply to a move as to its build.
+  const spec: RequestSpec = await schedulingSpec(deps, inst, {
     vcpus: f.vcpus,
     memoryMb: f.memory_mb,
     diskGb: f.root_gb + f.ephemeral_gb,
     ignoreHosts: config.compute.allow_resize_to_same_host ? [] : [source],
     requestedHost: r.requestedHost,
-    ...(group ?? {}),
   });
   const hosts = await hostStates(db, config, skipped);
   const chosen = selectHosts(hosts, spec, defaultFilters, weighersFor(config.scheduler))[0];
