@@ -43,6 +43,16 @@ async function event<T>(ctx: AgentContext, uuid: string, requestId: string | und
   }
 }
 
+/** Nova's InvalidLocalStorage / InvalidSharedStorage, named for the destination's wrapped message. */
+class StorageError extends Error {
+  constructor(
+    readonly type: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
 const CPU_MISMATCH =
   "Unacceptable CPU info: CPU doesn't have compatibility.\n\n0\n\nRefer to http://libvirt.org/html/libvirt-libvirt-host.html#virCPUCompareResult";
 
@@ -80,7 +90,12 @@ export const liveMigrateOps: Record<string, AgentOp> = {
               marker: storageMarker,
               blockMigration: args.blockMigration ?? null,
             })) as PreCheckResult;
-            if (!res.ok) throw new Error(res.message);
+            // Nova's destination reports the source's refusal wrapped, with the remote exception's type.
+            if (!res.ok) {
+              throw new Error(
+                `Migration pre-check error: Error while check_can_live_migrate_source from ${str(args.source)} to host ${ctx.deps.host}: ${res.type ?? 'MigrationPreCheckError'}_Remote ${res.message}`,
+              );
+            }
             return res;
           } finally {
             await driver.removeStorageMarker(storageMarker);
@@ -100,14 +115,14 @@ export const liveMigrateOps: Record<string, AgentOp> = {
           const shared = await ctx.deps.driver.hasStorageMarker(str(args.marker));
           const requested = typeof args.blockMigration === 'boolean' ? args.blockMigration : null;
           const block = requested ?? !shared;
-          if (block && shared) throw new Error(`${source} is not on local storage: Block migration can not be used with shared storage.`);
+          if (block && shared) throw new StorageError('InvalidLocalStorage', `${source} is not on local storage: Block migration can not be used with shared storage.`);
           if (!block && !shared) {
-            throw new Error(`${source} is not on shared storage: Shared storage live-migration requires either shared storage or boot-from-volume with no local disks.`);
+            throw new StorageError('InvalidSharedStorage', `${source} is not on shared storage: Shared storage live-migration requires either shared storage or boot-from-volume with no local disks.`);
           }
           return { ok: true as const, blockMigration: block };
         });
       } catch (err) {
-        return { ok: false, message: describe(err).message };
+        return { ok: false, message: describe(err).message, ...(err instanceof StorageError ? { type: err.type } : {}) };
       }
     },
 

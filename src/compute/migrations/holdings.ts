@@ -25,7 +25,7 @@ export async function migrationHoldings(db: Db): Promise<Map<string, Held>> {
   const rows = await db
     .selectFrom('migrations')
     .innerJoin('instances', 'instances.uuid', 'migrations.instance_uuid')
-    .select(['migrations.status', 'migrations.migration_type', 'migrations.source_compute', 'migrations.dest_compute', 'migrations.old_flavor', 'migrations.new_flavor'])
+    .select(['instances.host', 'migrations.status', 'migrations.migration_type', 'migrations.source_compute', 'migrations.dest_compute', 'migrations.old_flavor', 'migrations.new_flavor'])
     .where('instances.deleted', '=', 0)
     .where('migrations.status', 'in', [...new Set([...HOLDS_DEST, ...HOLDS_SOURCE, ...LIVE_HOLDS_DEST, ...EVACUATION_HOLDS_DEST, ...EVACUATION_HOLDS_SOURCE])])
     .execute();
@@ -44,6 +44,9 @@ export async function migrationHoldings(db: Db): Promise<Map<string, Held>> {
     else continue;
     const host = dest ? r.dest_compute : r.source_compute;
     if (!host) continue;
+    // The server already counts where it is: during a switch-over (its host changed before the
+    // migration's status did) the host it moved to is not charged twice. A same-host resize holds both flavors.
+    if (r.host === host && r.source_compute !== r.dest_compute) continue;
     const f = flavorJson(dest ? r.new_flavor : r.old_flavor);
     const h = out.get(host) ?? { vcpus: 0, memoryMb: 0, diskGb: 0 };
     h.vcpus += f.vcpus;

@@ -28,7 +28,7 @@ export interface LiveMigrateRequest {
 }
 
 /** What a host's pre-check answers over the bus. */
-export type PreCheckResult = { ok: true; blockMigration: boolean } | { ok: false; message: string };
+export type PreCheckResult = { ok: true; blockMigration: boolean } | { ok: false; message: string; type?: string };
 
 /** A pre-check failure that leaves the server as it was (Nova's MigrationPreCheckError and kin). */
 export class PreCheckError extends Error {

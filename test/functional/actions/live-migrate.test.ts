@@ -120,7 +120,10 @@ describe('action: os-migrateLive', () => {
 
     const sync = await live(id, { host: 'h1', block_migration: true }, '2.29');
     assert.equal(sync.status, 400);
-    assert.equal(sync.body.badRequest.message, 'h2 is not on local storage: Block migration can not be used with shared storage.');
+    assert.equal(
+      sync.body.badRequest.message,
+      'Migration pre-check error: Error while check_can_live_migrate_source from h2 to host h1: InvalidLocalStorage_Remote h2 is not on local storage: Block migration can not be used with shared storage.',
+    );
     let s = await show(id);
     assert.equal(s.status, 'ACTIVE');
     assert.equal(s['OS-EXT-SRV-ATTR:host'], 'h2');
@@ -150,7 +153,10 @@ describe('action: os-migrateLive', () => {
     const id = await bootOn('h1');
     const res = await live(id, { host: 'h3', block_migration: false, disk_over_commit: false }, '2.1');
     assert.equal(res.status, 400);
-    assert.equal(res.body.badRequest.message, 'h1 is not on shared storage: Shared storage live-migration requires either shared storage or boot-from-volume with no local disks.');
+    assert.equal(
+      res.body.badRequest.message,
+      'Migration pre-check error: Error while check_can_live_migrate_source from h1 to host h3: InvalidSharedStorage_Remote h1 is not on shared storage: Shared storage live-migration requires either shared storage or boot-from-volume with no local disks.',
+    );
     assert.equal((await show(id)).status, 'ACTIVE');
   });
 
