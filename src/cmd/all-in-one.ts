@@ -10,6 +10,7 @@ import { loadConfig, type Config } from '../config/index.js';
 import { boundsFor } from '../api/microversion.js';
 import type { SeededAccount } from '../identity/index.js';
 import { clientBaseUrl, writeCloudsYaml } from './clouds-yaml.js';
+import { startIdleGc } from '../lib/idle-gc.js';
 import { exposureProblem } from './exposure.js';
 
 /** How long a graceful shutdown may take before the process exits anyway. */
@@ -107,6 +108,12 @@ async function main(): Promise<number> {
   }
 
   installSignalHandlers(cloud);
+  // Heap grown for a burst of requests is given back once the service is quiet.
+  const idle = startIdleGc();
+  cloud.app.addHook('onResponse', (_req, _reply, done) => {
+    idle.touch();
+    done();
+  });
   try {
     await cloud.app.listen({ host: config.host, port: config.port });
   } catch (err) {

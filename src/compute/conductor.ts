@@ -1,5 +1,5 @@
 import type { ComputeDeps } from './deps.js';
-import { hostStates } from './host-states.js';
+import { hintedServers, hostStates } from './host-states.js';
 import { casUpdate, findInstance, flavorOf, markDeleted, recordFault, type Instance } from './servers/repo.js';
 import { closeInterruptedEvents } from './interrupted.js';
 import { deleteShelvedImage } from './actions/image-support.js';
@@ -148,8 +148,8 @@ export class Conductor {
     const ev = b.requestId
       ? await eventStart(db, { instanceUuid: b.uuid, requestId: b.requestId, event: 'conductor_schedule_and_build_instances', host: null }, isoMicro(clock.now()))
       : undefined;
-    const hosts = await hostStates(db, config, await this.skippedHosts());
     const spec = await schedulingSpec(this.deps, inst, { requestedHost: b.requestedHost ?? null, requestedNode: b.requestedNode ?? null });
+    const hosts = await hostStates(db, config, await this.skippedHosts(), hintedServers(spec));
     let chosen: HostState | undefined;
     let alternates: string[];
     if (b.reschedule) {
@@ -218,8 +218,8 @@ export class Conductor {
     const ev = u.requestId
       ? await eventStart(db, { instanceUuid: u.uuid, requestId: u.requestId, event: 'schedule_instances', host: null }, now())
       : undefined;
-    const hosts = await hostStates(db, config, await this.skippedHosts());
     const spec = await schedulingSpec(this.deps, inst, { requestedHost: u.requestedHost ?? null });
+    const hosts = await hostStates(db, config, await this.skippedHosts(), hintedServers(spec));
     const chosen = selectHosts(hosts, spec, defaultFilters, weighersFor(config.scheduler))[0];
     if (!chosen) {
       await casUpdate(db, u.uuid, ['unshelving'], { task_state: null, updated_at: now() });

@@ -10,9 +10,11 @@ import { hostZone } from './aggregates/repo.js';
  * The scheduler's view of every configured compute host: capacity from
  * configuration, usage summed from the servers placed on it. The servers'
  * `host` column is the allocation record, so usage is always consistent with
- * what exists, across restarts and failures.
+ * what exists, across restarts and failures. `hinted`: the servers named by
+ * the request's same_host / different_host hints, whose hosts are filled in
+ * `instanceUuids` (hintedServers(spec)).
  */
-export async function hostStates(db: Db, config: Config, disabled: ReadonlySet<string>): Promise<HostState[]> {
+export async function hostStates(db: Db, config: Config, disabled: ReadonlySet<string>, hinted: readonly string[] = []): Promise<HostState[]> {
   const usage = await db
     .selectFrom('instances')
     .select([
@@ -27,8 +29,11 @@ export async function hostStates(db: Db, config: Config, disabled: ReadonlySet<s
     .groupBy('host')
     .execute();
   const byHost = new Map(usage.map((u) => [u.host, u]));
-  // The live servers of each host (same_host / different_host hints).
-  const placed = await db.selectFrom('instances').select(['uuid', 'host']).where('deleted', '=', 0).where('host', 'is not', null).execute();
+  // Where the servers a same_host / different_host hint names are (only those: a placement must not read every server).
+  const placed =
+    hinted.length === 0
+      ? []
+      : await db.selectFrom('instances').select(['uuid', 'host']).where('deleted', '=', 0).where('host', 'is not', null).where('uuid', 'in', [...new Set(hinted)]).execute();
   const uuidsByHost = new Map<string, Set<string>>();
   for (const p of placed) {
     if (p.host === null) continue;
@@ -60,4 +65,9 @@ export async function hostStates(db: Db, config: Config, disabled: ReadonlySet<s
       supportedInstances: supportedInstances(h),
     };
   });
+}
+
+/** The servers a request's same_host / different_host hints name (what hostStates must locate). */
+export function hintedServers(spec: { sameHost?: readonly string[]; differentHost?: readonly string[] }): string[] {
+  return [...(spec.sameHost ?? []), ...(spec.differentHost ?? [])];
 }

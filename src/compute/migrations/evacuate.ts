@@ -1,7 +1,7 @@
 import { eventFinish, eventStart } from '../actions/record.js';
 import { computeTopic, schedulingSpec } from '../conductor.js';
 import type { ComputeDeps } from '../deps.js';
-import { hostStates } from '../host-states.js';
+import { hintedServers, hostStates } from '../host-states.js';
 import { casUpdate, findInstance, recordFault } from '../servers/repo.js';
 import { VmState } from '../states.js';
 import { isoMicro } from '../../lib/time.js';
@@ -53,13 +53,13 @@ export async function evacuate(deps: ComputeDeps, r: EvacuateRequest, placing: M
     const mig = await findMigration(db, r.migrationUuid);
     if (!inst || !mig || inst.task_state !== 'rebuilding' || mig.status !== 'accepted' || !inst.host) return null;
     const ev = await eventStart(db, { instanceUuid: r.uuid, requestId: r.requestId, event: 'conductor_rebuild_instance', host: null }, now());
-    const hosts = await hostStates(db, config, await skipped());
     let chosen: HostState | undefined;
     if (r.forced && r.host) {
       const h = (await hostStates(db, config, new Set())).find((x) => x.host === r.host);
       if (h && fits(h, { vcpus: inst.vcpus, memoryMb: inst.memory_mb, diskGb: inst.root_gb + inst.ephemeral_gb })) chosen = h;
     } else {
       const spec = await schedulingSpec(deps, inst, { ignoreHosts: [inst.host], requestedHost: r.host });
+      const hosts = await hostStates(db, config, await skipped(), hintedServers(spec));
       chosen = selectHosts(hosts, spec, defaultFilters, weighersFor(config.scheduler))[0];
     }
     if (!chosen) {

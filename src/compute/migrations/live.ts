@@ -1,7 +1,7 @@
 import { eventFinish, eventStart } from '../actions/record.js';
 import { computeTopic, schedulingSpec } from '../conductor.js';
 import type { ComputeDeps } from '../deps.js';
-import { hostStates } from '../host-states.js';
+import { hintedServers, hostStates } from '../host-states.js';
 import { computeServiceStates } from '../os-services/repo.js';
 import { casUpdate, findInstance, flavorOf, recordFault, type Instance } from '../servers/repo.js';
 import { PowerState } from '../states.js';
@@ -158,8 +158,8 @@ async function findDestination(deps: ComputeDeps, inst: Instance, r: LiveMigrate
         false,
       );
     }
-    const hosts = await hostStates(deps.db, deps.config, skipped);
     const spec = await schedulingSpec(deps, inst, { ignoreHosts: [...attempted], requestedHost: r.host });
+    const hosts = await hostStates(deps.db, deps.config, skipped, hintedServers(spec));
     const chosen = selectHosts(hosts, spec, defaultFilters, weighersFor(deps.config.scheduler))[0];
     if (!chosen) throw new PreCheckError(NO_VALID_HOST, false);
     try {

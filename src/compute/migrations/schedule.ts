@@ -1,7 +1,7 @@
 import type { ResizeRequest } from '../actions/resize.js';
 import { eventFinish, eventStart } from '../actions/record.js';
 import type { ComputeDeps } from '../deps.js';
-import { hostStates } from '../host-states.js';
+import { hintedServers, hostStates } from '../host-states.js';
 import { schedulingSpec } from '../conductor.js';
 import { casUpdate, findInstance, recordFault } from '../servers/repo.js';
 import { isoMicro } from '../../lib/time.js';
@@ -40,7 +40,7 @@ export async function scheduleResize(deps: ComputeDeps, r: ResizeRequest, skippe
     ignoreHosts: config.compute.allow_resize_to_same_host ? [] : [source],
     requestedHost: r.requestedHost,
   });
-  const hosts = await hostStates(db, config, skipped);
+  const hosts = await hostStates(db, config, skipped, hintedServers(spec));
   const chosen = selectHosts(hosts, spec, defaultFilters, weighersFor(config.scheduler))[0];
   if (!chosen) {
     const done = await casUpdate(db, r.uuid, ['resize_prep'], { task_state: null, updated_at: now() });

@@ -36,7 +36,7 @@ export async function startCrashableService({ config = {}, startTimeoutMs = 30_0
       log.write(`\n===== start ${starts} on port ${port} =====\n`);
       const child = spawn(process.execPath, [ENTRYPOINT], {
         cwd: dir,
-        env: clientEnv({ STRATUS_HOST: '127.0.0.1', STRATUS_PORT: String(port), STRATUS_DATA_DIR: dataDir, STRATUS_CONFIG: configPath }),
+        env: clientEnv({ STRATUS_HOST: '127.0.0.1', STRATUS_PORT: String(port), STRATUS_DATA_DIR: dataDir, STRATUS_CONFIG: configPath, MALLOC_ARENA_MAX: '2' }),
         stdio: ['ignore', 'pipe', 'pipe'],
       });
       const keepTail = (chunk) => {

@@ -99,7 +99,8 @@ export async function startService({ config = {}, startTimeoutMs = 30_000, keep 
     const log = createWriteStream(logPath, { flags: 'a' });
     const child = spawn(process.execPath, [ENTRYPOINT], {
       cwd: dir,
-      env: clientEnv({ STRATUS_HOST: '127.0.0.1', STRATUS_PORT: String(port), STRATUS_DATA_DIR: dataDir, STRATUS_CONFIG: configPath }),
+      // MALLOC_ARENA_MAX as `npm start` sets it (fewer glibc malloc arenas: less resident memory).
+      env: clientEnv({ STRATUS_HOST: '127.0.0.1', STRATUS_PORT: String(port), STRATUS_DATA_DIR: dataDir, STRATUS_CONFIG: configPath, MALLOC_ARENA_MAX: '2' }),
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let output = '';
