@@ -19,17 +19,11 @@ import { liveMigrateOps } from './actions/live-migrate.js';
 import { destroyEvacuatedInstances, evacuateOps } from './actions/evacuate.js';
 import { eventFinish, eventStart } from '../compute/actions/record.js';
 import { recoverHost } from './recovery.js';
+import { MessagingTimeout } from '../bus/types.js';
 import { CONDUCTOR_TOPIC, type BuildRequest } from '../compute/conductor.js';
 
 export type { AgentDeps } from './context.js';
 
-/** What a caller sees when the host it calls is down: oslo.messaging's MessagingTimeout. */
-export class HostDownError extends Error {
-  constructor(host: string, method: string) {
-    super(`Timed out waiting for a reply to ${method} on compute.${host}`);
-    this.name = 'MessagingTimeout';
-  }
-}
 
 /**
  * One compute host's service (Nova's compute manager, split per action
@@ -107,7 +101,7 @@ export class ComputeAgent {
   handle = async (method: string, args: Record<string, unknown>, mode: 'call' | 'cast' = 'cast'): Promise<unknown> => {
     if (method === 'host_up') return this.hostUp();
     if (this.held) {
-      if (mode === 'call') throw new HostDownError(this.deps.host, method);
+      if (mode === 'call') throw new MessagingTimeout(`compute.${this.deps.host}`, method);
       this.held.push({ method, args });
       return null;
     }

@@ -17,3 +17,17 @@ export interface Bus {
   drain(): Promise<void>;
   close(): Promise<void>;
 }
+
+/**
+ * What a caller of `call` gets when the endpoint does not answer (a compute
+ * host that is down): oslo.messaging's MessagingTimeout. Recognised by its
+ * name, which is what survives a wire.
+ */
+export class MessagingTimeout extends Error {
+  constructor(topic: string, method: string) {
+    super(`Timed out waiting for a reply to ${method} on ${topic}`);
+    this.name = 'MessagingTimeout';
+  }
+}
+
+export const isMessagingTimeout = (err: unknown): boolean => err instanceof Error && err.name === 'MessagingTimeout';

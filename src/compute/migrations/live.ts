@@ -11,6 +11,7 @@ import { defaultFilters, selectHosts, weighersFor } from '../../scheduler/schedu
 import type { HostState } from '../../scheduler/types.js';
 import { hostCpuInfo } from '../../virt/cpu.js';
 import { createMigration, setMigration } from './repo.js';
+import { isMessagingTimeout } from '../../bus/types.js';
 import { NO_VALID_HOST } from './schedule.js';
 
 /** What the API hands the conductor for os-migrateLive. */
@@ -200,7 +201,7 @@ async function hostChecks(deps: ComputeDeps, inst: Instance, r: LiveMigrateReque
       blockMigration: r.blockMigration,
     })) as PreCheckResult;
   } catch (err) {
-    if (!(err instanceof Error) || err.name !== 'MessagingTimeout') throw err;
+    if (!isMessagingTimeout(err)) throw err;
     throw new PreCheckError(`Migration pre-check error: Timeout while checking if we can live migrate to host: ${dest.host}`);
   }
   if (!res.ok) throw new PreCheckError(res.message);

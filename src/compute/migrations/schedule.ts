@@ -10,6 +10,7 @@ import { computeTopic } from '../conductor.js';
 import { defaultFilters, selectHosts, weighersFor } from '../../scheduler/scheduler.js';
 import type { RequestSpec } from '../../scheduler/types.js';
 import { findMigration, flavorJson, setMigration } from './repo.js';
+import { isMessagingTimeout } from '../../bus/types.js';
 import { hostZone } from '../aggregates/repo.js';
 
 export const NO_VALID_HOST = 'No valid host was found. There are not enough hosts available.';
@@ -65,7 +66,7 @@ async function callOrQueue(deps: ComputeDeps, topic: string, method: string, arg
     await deps.bus.call(topic, method, args);
     return true;
   } catch (err) {
-    if (!(err instanceof Error) || err.name !== 'MessagingTimeout') throw err;
+    if (!isMessagingTimeout(err)) throw err;
     deps.log.warn({ topic, method, uuid: args.uuid }, 'compute host did not answer; the step waits for it');
     deps.bus.cast(topic, method, args);
     return false;
