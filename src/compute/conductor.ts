@@ -11,7 +11,7 @@ import { defaultFilters, selectHosts, weighersFor } from '../scheduler/scheduler
 import type { HostState, ImageRequirements, RequestSpec } from '../scheduler/types.js';
 import { unschedulableHosts } from './os-services/repo.js';
 import { schedulingGroupOf } from './server-groups/repo.js';
-import { moveServer } from './migrations/schedule.js';
+import { moveServer, NO_VALID_HOST } from './migrations/schedule.js';
 import { liveMigrate, type LiveMigrateRequest } from './migrations/live.js';
 import { evacuate, type EvacuateRequest } from './migrations/evacuate.js';
 
@@ -173,7 +173,7 @@ export class Conductor {
         task_state: null,
         updated_at: now,
       });
-      const message = b.reschedule ? exhausted(b.uuid) : 'No valid host was found. There are not enough hosts available.';
+      const message = b.reschedule ? exhausted(b.uuid) : NO_VALID_HOST;
       if (updated) await recordFault(db, b.uuid, { code: 500, message, details: '', created_at: now });
       await eventFinish(db, ev, now, new Error(message));
       return;
@@ -223,7 +223,7 @@ export class Conductor {
     const chosen = selectHosts(hosts, spec, defaultFilters, weighersFor(config.scheduler))[0];
     if (!chosen) {
       await casUpdate(db, u.uuid, ['unshelving'], { task_state: null, updated_at: now() });
-      await eventFinish(db, ev, now(), new Error('No valid host was found. There are not enough hosts available.'));
+      await eventFinish(db, ev, now(), new Error(NO_VALID_HOST));
       return;
     }
     const claimed = await casUpdate(db, u.uuid, ['unshelving'], {

@@ -13,6 +13,7 @@ import { asBool, obj, P } from '../servers/schema.js';
 import { flavorOf } from '../servers/repo.js';
 import { VmState } from '../states.js';
 import { begin, check } from './start.js';
+import { authorize, targetOf } from '../servers/common.js';
 import type { ActionDef } from './types.js';
 
 /**
@@ -56,7 +57,7 @@ export const evacuateActions: ActionDef[] = [
       const b = (req.body as { evacuate: Body }).evacuate;
       const host = b.host ?? null;
       // Nova checks the policy first, then the body, then the state.
-      check(deps, req, inst, { policy: EVACUATE_POLICY, stateAction: 'evacuate', vmStates: null, taskStates: null, lockChecked: false, mustHaveLaunched: false });
+      authorize(deps, req, EVACUATE_POLICY, targetOf(inst));
       let password: string | null;
       if (!req.mv.ge('2.14')) {
         const shared = asBool(b.onSharedStorage);
