@@ -48,6 +48,15 @@ describe('malformed requests never get a 5xx', () => {
     { quota_set: { instances: 'many' } },
     { flavor: { name: '', ram: -1 } },
     { keypair: { name: '' } },
+    { resize: { flavorRef: [] } },
+    { 'os-migrateLive': { host: 5, block_migration: 'auto' } },
+    { 'os-migrateLive': { host: null, block_migration: 'sometimes', disk_over_commit: 'x' } },
+    { evacuate: { host: 5, onSharedStorage: 'perhaps' } },
+    { force_complete: 1 },
+    { aggregate: { name: '', availability_zone: 7 } },
+    { add_host: { host: {} } },
+    { set_metadata: { metadata: { 'bad key!': [] } } },
+    { host: { state: 'sideways' } },
   ];
   const versions = ['2.1', '2.37', '2.75', '2.90', 'latest'];
   const targets: [string, string][] = [
@@ -62,6 +71,12 @@ describe('malformed requests never get a 5xx', () => {
     ['POST', '/compute/v2.1/os-keypairs'],
     ['POST', '/compute/v2.1/flavors'],
     ['PUT', '/compute/v2.1/os-quota-sets/PROJECT'],
+    ['POST', `/compute/v2.1/servers/SERVER/migrations/1/action`],
+    ['POST', '/compute/v2.1/os-aggregates'],
+    ['PUT', '/compute/v2.1/os-aggregates/1'],
+    ['POST', '/compute/v2.1/os-aggregates/1/action'],
+    ['PUT', '/compute/v2.1/os-services/force-down'],
+    ['PUT', '/compute/v2.1/stratus/fault-injections/hosts/compute1'],
   ];
   const queries = [
     '/compute/v2.1/servers/detail?limit=-5',
@@ -77,6 +92,12 @@ describe('malformed requests never get a 5xx', () => {
     '/compute/v2.1/os-keypairs?limit=x',
     '/compute/v2.1/servers/SERVER/os-instance-actions?limit=x',
     '/compute/v2.1/servers/%E0%A4%A/ips',
+    '/compute/v2.1/os-migrations?limit=x&changes-since=never',
+    '/compute/v2.1/servers/SERVER/migrations/abc',
+    '/compute/v2.1/servers/SERVER/migrations/99999999999999999999',
+    '/compute/v2.1/os-aggregates/abc',
+    '/compute/v2.1/os-hypervisors?limit=x',
+    '/compute/v2.1/os-services?binary=%00',
   ];
 
   it('answers every malformed body with a 4xx fault', async () => {
